@@ -1,0 +1,154 @@
+// The switch link: framed JSON between the link agent and the CTIManager side (the simulator here, a
+// bridge around Cisco's JTAPI library in production). docs/switch-link.md is the full specification;
+// these schemas are its machine-checked form. Vocabulary is JTAPI's: event ids are JTAPI class names.
+import { z } from "zod";
+
+export const SWITCH_LINK_PROTOCOL = 1;
+/** Largest frame either side accepts (bytes of JSON after the 4-byte length prefix). */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+export const DeviceKinds = ["phone", "ctiPort", "routePoint", "remoteTerminal"] as const;
+export type DeviceKind = (typeof DeviceKinds)[number];
+
+/** JTAPI Connection states (javax.telephony.Connection + CallControlConnection). */
+export const ConnectionStates = [
+  "IDLE", "INITIATED", "DIALING", "NETWORK_REACHED", "NETWORK_ALERTING", "OFFERED", "ALERTING",
+  "ESTABLISHED", "QUEUED", "DISCONNECTED", "FAILED", "UNKNOWN",
+] as const;
+/** JTAPI TerminalConnection states (CallControlTerminalConnection). */
+export const TerminalConnectionStates = ["IDLE", "RINGING", "TALKING", "HELD", "BRIDGED", "INUSE", "DROPPED", "UNKNOWN"] as const;
+
+/** Ev.getCause() values used on the link (JTAPI Ev.CAUSE_* and CallControlEv.CAUSE_*). */
+export const JtapiCause = {
+  NORMAL: 100,
+  UNKNOWN: 101,
+  CALL_CANCELLED: 102,
+  DEST_NOT_OBTAINABLE: 103,
+  RESOURCES_NOT_AVAILABLE: 107,
+  NETWORK_NOT_OBTAINABLE: 109,
+  SNAPSHOT: 110,
+  BUSY: 203,
+  CALL_NOT_ANSWERED: 205,
+  REDIRECTED: 210,
+  TRANSFER: 212,
+  CONFERENCE: 207,
+  UNHOLD: 214,
+} as const;
+
+const dn = z.string().min(1).max(32).regex(/^[0-9A-Za-z*#+._-]+$/);
+
+// ---- agent -> switch ----
+export const Hello = z.object({
+  type: z.literal("hello"),
+  protocol: z.number().int(),
+  user: z.string().min(1),
+  password: z.string(),
+  application: z.string().default("tserver"),
+  link: z.string().default("link-1"),
+  instanceId: z.string().optional(),
+});
+export type Hello = z.infer<typeof Hello>;
+
+export const SwitchOp = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("snapshot") }),
+  z.object({ op: z.literal("makeCall"), from: dn, to: dn }),
+  z.object({ op: z.literal("answer"), callId: z.string(), address: dn }),
+  z.object({ op: z.literal("disconnect"), callId: z.string(), address: dn }),
+  z.object({ op: z.literal("hold"), callId: z.string(), address: dn }),
+  z.object({ op: z.literal("unhold"), callId: z.string(), address: dn }),
+]);
+export type SwitchOp = z.infer<typeof SwitchOp>;
+
+export const SwitchRequest = z.object({ type: z.literal("request"), id: z.number().int().nonnegative() }).and(SwitchOp);
+export type SwitchRequest = z.infer<typeof SwitchRequest>;
+
+export const Ping = z.object({ type: z.literal("ping") });
+export const Pong = z.object({ type: z.literal("pong") });
+
+export const AgentToSwitch = z.union([Hello, SwitchRequest, Ping, Pong]);
+export type AgentToSwitch = z.infer<typeof AgentToSwitch>;
+
+// ---- switch -> agent ----
+export const Welcome = z.object({
+  type: z.literal("welcome"),
+  protocol: z.number().int(),
+  cluster: z.string(),
+  provider: z.enum(["IN_SERVICE", "OUT_OF_SERVICE"]),
+  time: z.string(),
+});
+export type Welcome = z.infer<typeof Welcome>;
+
+/** JTAPI exception class names a request can fail with. */
+export const JtapiExceptions = [
+  "InvalidArgumentException",
+  "InvalidPartyException",
+  "InvalidStateException",
+  "MethodNotSupportedException",
+  "PrivilegeViolationException",
+  "ResourceUnavailableException",
+  "PlatformException",
+] as const;
+export type JtapiException = (typeof JtapiExceptions)[number];
+
+export const SwitchError = z.object({
+  exception: z.enum(JtapiExceptions),
+  message: z.string(),
+  /** Cisco's CTI error code when the bridge has one (CiscoJtapiException.getErrorCode()). */
+  errorCode: z.number().int().optional(),
+});
+export type SwitchError = z.infer<typeof SwitchError>;
+
+export const SnapshotAddress = z.object({
+  address: dn,
+  terminal: z.string(),
+  kind: z.enum(DeviceKinds),
+  inService: z.boolean(),
+  terminalInService: z.boolean(),
+});
+export type SnapshotAddress = z.infer<typeof SnapshotAddress>;
+
+export const SnapshotConnection = z.object({
+  address: dn,
+  state: z.enum(ConnectionStates),
+  /** Absent for a party outside this cluster (reached over a trunk). */
+  terminalState: z.enum(TerminalConnectionStates).optional(),
+});
+export const SnapshotCall = z.object({
+  callId: z.string(),
+  callingAddress: z.string().nullable(),
+  calledAddress: z.string().nullable(),
+  connections: z.array(SnapshotConnection),
+});
+export type SnapshotCall = z.infer<typeof SnapshotCall>;
+
+export const Snapshot = z.object({ addresses: z.array(SnapshotAddress), calls: z.array(SnapshotCall) });
+export type Snapshot = z.infer<typeof Snapshot>;
+
+export const SwitchResponse = z.union([
+  z.object({ type: z.literal("response"), id: z.number().int(), ok: z.literal(true), result: z.record(z.string(), z.any()).default({}) }),
+  z.object({ type: z.literal("response"), id: z.number().int(), ok: z.literal(false), error: SwitchError }),
+]);
+export type SwitchResponse = z.infer<typeof SwitchResponse>;
+
+/** One JTAPI event. `id` is the JTAPI event interface's name (CallCtlConnDialingEv, ...). */
+export const JtapiEvent = z.object({
+  id: z.string(),
+  cause: z.number().int().default(JtapiCause.NORMAL),
+  callId: z.string().optional(),
+  address: z.string().optional(),
+  terminal: z.string().optional(),
+  callingAddress: z.string().nullable().optional(),
+  calledAddress: z.string().nullable().optional(),
+  lastRedirectedAddress: z.string().nullable().optional(),
+  time: z.string(),
+});
+export type JtapiEvent = z.infer<typeof JtapiEvent>;
+
+/** A batch of events the switch delivered together (JTAPI's CallEv[] of one observer callback). */
+export const EventBatch = z.object({ type: z.literal("events"), events: z.array(JtapiEvent) });
+export type EventBatch = z.infer<typeof EventBatch>;
+
+export const Fatal = z.object({ type: z.literal("error"), message: z.string() });
+
+export const SwitchToAgent = z.union([Welcome, SwitchResponse, EventBatch, Fatal, Ping, Pong]);
+export type SwitchToAgent = z.infer<typeof SwitchToAgent>;

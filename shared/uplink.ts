@@ -1,0 +1,119 @@
+// The uplink: one WebSocket from a link agent to its site's Durable Object (GET /v1/sites/<site>/link).
+// Switch-neutral: the agent has already turned JTAPI's per-connection events into per-DN facts.
+// docs/uplink.md is the full specification.
+import { z } from "zod";
+
+export const UPLINK_PROTOCOL = 1;
+/** Largest WebSocket message either side sends; batches are cut below it. */
+export const MAX_UPLINK_MESSAGE_BYTES = 512 * 1024;
+
+const dn = z.string().min(1).max(32);
+const callId = z.string().min(1).max(64);
+const time = z.string();
+const callType = z.number().int().min(0).max(4);
+
+export const CallPhase = z.enum(["dialing", "ringing", "established", "held"]);
+export type CallPhase = z.infer<typeof CallPhase>;
+
+export const SnapshotDn = z.object({
+  dn,
+  kind: z.enum(["phone", "ctiPort", "routePoint", "remoteTerminal"]),
+  inService: z.boolean(),
+  calls: z.array(
+    z.object({
+      callId,
+      phase: CallPhase,
+      otherDN: z.string().optional(),
+      role: z.number().int(),
+      callType,
+    }),
+  ),
+});
+export type SnapshotDn = z.infer<typeof SnapshotDn>;
+
+/** A normalized switch event. Every one but `link` and `snapshot` concerns exactly one DN. */
+export const SwitchEvent = z.discriminatedUnion("kind", [
+  /** A link of the agent to the switch came up or went down. */
+  z.object({ kind: z.literal("link"), time, link: z.string(), up: z.boolean(), reason: z.string().optional() }),
+  /** The complete switch state of every DN the agent serves; anything not listed has no call. */
+  z.object({ kind: z.literal("snapshot"), time, dns: z.array(SnapshotDn) }),
+  z.object({ kind: z.literal("service"), time, dn, inService: z.boolean() }),
+  z.object({ kind: z.literal("dialing"), time, dn, callId, otherDN: z.string().optional(), callType }),
+  z.object({ kind: z.literal("ringing"), time, dn, callId, otherDN: z.string().optional(), callType }),
+  z.object({ kind: z.literal("established"), time, dn, callId, otherDN: z.string().optional(), callType }),
+  z.object({ kind: z.literal("held"), time, dn, callId }),
+  z.object({ kind: z.literal("retrieved"), time, dn, callId }),
+  z.object({ kind: z.literal("busy"), time, dn, callId, otherDN: z.string().optional() }),
+  z.object({ kind: z.literal("released"), time, dn, callId, cause: z.enum(["normal", "busy", "noAnswer", "failed"]) }),
+  /** The switch's answer to a command; placed in the stream before the events the command caused. */
+  z.object({
+    kind: z.literal("result"),
+    time,
+    dn,
+    commandId: z.string(),
+    ok: z.boolean(),
+    callId: callId.optional(),
+    errorCode: z.number().int().optional(),
+    errorMessage: z.string().optional(),
+  }),
+]);
+export type SwitchEvent = z.infer<typeof SwitchEvent>;
+export type DnSwitchEvent = Exclude<SwitchEvent, { kind: "link" } | { kind: "snapshot" }>;
+
+export const LinkState = z.object({ name: z.string(), up: z.boolean() });
+
+// ---- agent -> control plane ----
+export const AgentHello = z.object({
+  t: z.literal("hello"),
+  protocol: z.number().int(),
+  agentId: z.string().min(1).max(64),
+  /** Fresh for every run of the agent; sequence numbers count from 1 within a stream. */
+  stream: z.string().min(1).max(64),
+  role: z.enum(["primary", "backup"]),
+  links: z.array(LinkState),
+});
+export type AgentHello = z.infer<typeof AgentHello>;
+
+export const AgentEvents = z.object({
+  t: z.literal("events"),
+  /** Sequence number of the first event; the rest follow without gaps. */
+  from: z.number().int().positive(),
+  events: z.array(SwitchEvent).min(1),
+});
+export type AgentEvents = z.infer<typeof AgentEvents>;
+
+export const AgentToSite = z.discriminatedUnion("t", [AgentHello, AgentEvents]);
+export type AgentToSite = z.infer<typeof AgentToSite>;
+
+// ---- control plane -> agent ----
+export const CommandOp = z.enum(["makeCall", "answer", "release", "hold", "retrieve"]);
+export type CommandOp = z.infer<typeof CommandOp>;
+
+export const SiteCommand = z.object({
+  t: z.literal("command"),
+  id: z.string(),
+  op: CommandOp,
+  dn,
+  callId: callId.optional(),
+  otherDN: z.string().optional(),
+});
+export type SiteCommand = z.infer<typeof SiteCommand>;
+
+export const SiteToAgent = z.discriminatedUnion("t", [
+  z.object({
+    t: z.literal("welcome"),
+    protocol: z.number().int(),
+    site: z.string(),
+    active: z.boolean(),
+    /** Highest sequence number of this stream already applied; resend everything after it. */
+    resumeAfter: z.number().int().nonnegative(),
+  }),
+  z.object({ t: z.literal("ack"), upTo: z.number().int().nonnegative() }),
+  SiteCommand,
+  /** This agent became the active (or standby) one of its site. */
+  z.object({ t: z.literal("role"), active: z.boolean() }),
+  /** Send a fresh snapshot: the control plane's view may be stale. */
+  z.object({ t: z.literal("resync") }),
+  z.object({ t: z.literal("error"), message: z.string() }),
+]);
+export type SiteToAgent = z.infer<typeof SiteToAgent>;

@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+// One `vitest run` drives every suite: worker tests in workerd (vitest-pool-workers), node tests of the
+// simulator and link agent, and the end-to-end suite over real sockets.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: "shared", include: ["shared/test/**/*.test.ts"] } },
+      { test: { name: "sim", include: ["infra/ucm-sim/test/**/*.test.ts"], testTimeout: 20_000 } },
+      { test: { name: "link-agent", include: ["link-agent/test/**/*.test.ts"], testTimeout: 20_000 } },
+    ],
+  },
+});
