@@ -1,0 +1,32 @@
+import type { CallPhase, DnSwitchEvent, SnapshotDn } from "../../../shared/uplink.js";
+import type { TEvent } from "../../../shared/client-api.js";
+
+export interface DnConfig {
+  type: "Extension" | "ACDPosition" | "RoutingPoint";
+  switchSpecificType?: number;
+  annex?: Record<string, Record<string, string>>;
+}
+
+/** A call as this DN sees it. */
+export interface DnCall {
+  connID: string;
+  callId: string;
+  phase: CallPhase;
+  otherDN?: string;
+  thisRole: number;
+  otherRole: number;
+  callType: number;
+}
+
+/** What the Site hands a Dn: switch facts in stream order, each with its index in the site's batch. */
+export type DnInput =
+  | { idx: number; kind: "switch"; ev: DnSwitchEvent; connID?: string }
+  | { idx: number; kind: "link"; up: boolean; time: string }
+  | { idx: number; kind: "snapshot"; time: string; entry: SnapshotDn; connIDs: Record<string, string> };
+
+/** An event for one session; `idx` orders it among the batch's other deliveries. */
+export interface Delivery {
+  idx: number;
+  sessionId: string;
+  event: TEvent;
+}

@@ -1,0 +1,35 @@
+import type { Tenant } from "./objects/tenant.js";
+import type { Site } from "./objects/site.js";
+import type { Dn } from "./objects/dn.js";
+import type { Session } from "./objects/session.js";
+
+export interface Env {
+  TENANT: DurableObjectNamespace<Tenant>;
+  SITE: DurableObjectNamespace<Site>;
+  DN: DurableObjectNamespace<Dn>;
+  SESSION: DurableObjectNamespace<Session>;
+  /** Ops credential for provisioning (a Worker secret). */
+  ADMIN_TOKEN?: string;
+  LOG_LEVEL?: string;
+}
+
+/** Durable Object names: every object is scoped by tenant (and site) in its name. */
+export const names = {
+  tenant: (tenant: string) => tenant,
+  site: (tenant: string, site: string) => `${tenant}/${site}`,
+  dn: (tenant: string, site: string, dn: string) => `${tenant}/${site}/${dn}`,
+  session: (tenant: string, sessionId: string) => `${tenant}/${sessionId}`,
+};
+
+export function siteStub(env: Env, tenant: string, site: string) {
+  return env.SITE.getByName(names.site(tenant, site));
+}
+export function dnStub(env: Env, tenant: string, site: string, dn: string) {
+  return env.DN.getByName(names.dn(tenant, site, dn));
+}
+export function sessionStub(env: Env, tenant: string, sessionId: string) {
+  return env.SESSION.getByName(names.session(tenant, sessionId));
+}
+export function tenantStub(env: Env, tenant: string) {
+  return env.TENANT.getByName(names.tenant(tenant));
+}

@@ -1,0 +1,376 @@
+// Dn: one per tenant + site + DN number. Owns the DN's configuration, service state, its calls as
+// this DN sees them, the client sessions registered on it, and the requests waiting for the switch.
+import { DurableObject } from "cloudflare:workers";
+import { type Env, sessionStub, siteStub } from "../env.js";
+import type { ClientRequest, TEvent } from "../../../shared/client-api.js";
+import { ErrorCode } from "../../../shared/tlib.js";
+import type { CommandOp } from "../../../shared/uplink.js";
+import type { Delivery, DnCall, DnConfig, DnInput } from "../dn/types.js";
+import { addressStatus, applyCallFact, reconcile } from "../dn/calls.js";
+import { errorEvent } from "../errors.js";
+import { log } from "../log.js";
+
+export interface DnIdentity {
+  tenant: string;
+  site: string;
+  number: string;
+}
+
+export interface DnRequest extends ClientRequest {
+  referenceID: number;
+  tenant: string;
+  site: string;
+}
+
+export interface RequestOutcome {
+  status: number;
+  referenceID: number;
+  event: TEvent;
+}
+
+interface Pending {
+  referenceID: number;
+  sessionId: string;
+  expect: TEvent["event"];
+  callId?: string;
+  resolve: (outcome: RequestOutcome) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface Meta {
+  identity: DnIdentity | null;
+  config: DnConfig | null;
+  switchInService: boolean;
+  linkUp: boolean;
+}
+
+export class Dn extends DurableObject<Env> {
+  private meta: Meta = { identity: null, config: null, switchInService: false, linkUp: false };
+  private calls = new Map<string, DnCall>();
+  private sessions = new Set<string>();
+  private pendingByCommand = new Map<string, Pending>();
+  private pendingByAnswer = new Map<string, Pending>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      const sql = ctx.storage.sql;
+      sql.exec(`
+        CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS registrations (session_id TEXT PRIMARY KEY, registered TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS calls (call_id TEXT PRIMARY KEY, body TEXT NOT NULL);
+      `);
+      const stored = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'state'").toArray()[0];
+      if (stored) this.meta = JSON.parse(stored.v) as Meta;
+      for (const r of sql.exec<{ session_id: string }>("SELECT session_id FROM registrations")) this.sessions.add(r.session_id);
+      for (const r of sql.exec<{ call_id: string; body: string }>("SELECT call_id, body FROM calls")) this.calls.set(r.call_id, JSON.parse(r.body) as DnCall);
+    });
+  }
+
+  private saveMeta(): void {
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('state', ?)", JSON.stringify(this.meta));
+  }
+
+  private saveCall(callId: string, call: DnCall | undefined): void {
+    if (call) {
+      this.calls.set(callId, call);
+      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO calls (call_id, body) VALUES (?, ?)", callId, JSON.stringify(call));
+    } else {
+      this.calls.delete(callId);
+      this.ctx.storage.sql.exec("DELETE FROM calls WHERE call_id = ?", callId);
+    }
+  }
+
+  private get inService(): boolean {
+    return this.meta.linkUp && this.meta.switchInService;
+  }
+
+  // ---- configuration (called by the Site, which keeps the index of configured DNs) ----
+
+  configure(identity: DnIdentity, config: DnConfig, linkUp: boolean): void {
+    const fresh = !this.meta.identity;
+    this.meta.identity = identity;
+    this.meta.config = config;
+    if (fresh) this.meta.linkUp = linkUp;
+    this.saveMeta();
+  }
+
+  getConfig(): DnConfig | null {
+    return this.meta.config;
+  }
+
+  /** The DN object was deleted: its sessions hear EventUnregistered and everything is forgotten. */
+  async deconfigure(): Promise<void> {
+    const identity = this.meta.identity;
+    if (identity) {
+      const time = new Date().toISOString();
+      await Promise.all([...this.sessions].map((sessionId) =>
+        this.deliverTo(sessionId, [{ event: "EventUnregistered", time, thisDN: identity.number, site: identity.site }])
+          .then(() => sessionStub(this.env, identity.tenant, sessionId).registered(identity.site, identity.number, false))
+          .catch((err) => log.warn("could not tell a session its DN was deleted", { sessionId, error: String(err) }))));
+    }
+    for (const p of this.pendingByCommand.values()) clearTimeout(p.timer);
+    this.pendingByCommand.clear();
+    this.pendingByAnswer.clear();
+    this.sessions.clear();
+    this.calls.clear();
+    this.meta = { identity: null, config: null, switchInService: false, linkUp: false };
+    await this.ctx.storage.deleteAll();
+  }
+
+  // ---- switch facts, in stream order (called by the Site) ----
+
+  applySwitch(inputs: DnInput[]): Delivery[] {
+    const identity = this.meta.identity;
+    if (!identity) return [];
+    const out: Delivery[] = [];
+    const dn = identity.number;
+    const emit = (idx: number, events: TEvent[], callId?: string) => {
+      for (const event of events) this.distribute(idx, event, out, callId);
+    };
+    for (const input of inputs) {
+      const wasInService = this.inService;
+      if (input.kind === "link") {
+        if (input.up === this.meta.linkUp) continue;
+        this.meta.linkUp = input.up;
+        // the switch's word on service comes again with the snapshot that follows a link coming up
+        if (!input.up) this.meta.switchInService = false;
+        emit(input.idx, [{ event: input.up ? "EventLinkConnected" : "EventLinkDisconnected", time: input.time }]);
+        if (!input.up) this.failPending(ErrorCode.NoSwitchLink, "the link to the switch went down before the switch answered");
+      } else if (input.kind === "snapshot") {
+        this.meta.switchInService = input.entry.inService;
+        const result = reconcile(dn, this.calls, input.entry, input.connIDs, input.time);
+        this.replaceCalls(result.calls);
+        emit(input.idx, this.serviceChange(wasInService, input.time));
+        emit(input.idx, result.events);
+        continue;
+      } else {
+        const ev = input.ev;
+        if (ev.kind === "service") {
+          this.meta.switchInService = ev.inService;
+        } else if (ev.kind === "result") {
+          this.completeCommand(input.idx, ev, out);
+          continue;
+        } else {
+          const change = applyCallFact(dn, this.calls.get(ev.callId), ev, input.connID ?? "");
+          this.saveCall(ev.callId, change.call);
+          emit(input.idx, change.events, ev.callId);
+          continue;
+        }
+      }
+      emit(input.idx, this.serviceChange(wasInService, input.kind === "link" ? input.time : input.ev.time));
+    }
+    this.saveMeta();
+    return out;
+  }
+
+  private replaceCalls(next: Map<string, DnCall>): void {
+    this.ctx.storage.sql.exec("DELETE FROM calls");
+    this.calls.clear();
+    for (const [callId, call] of next) this.saveCall(callId, call);
+  }
+
+  private serviceChange(wasInService: boolean, time: string): TEvent[] {
+    if (wasInService === this.inService) return [];
+    return [{ event: this.inService ? "EventDNBackInService" : "EventDNOutOfService", time, thisDN: this.meta.identity!.number }];
+  }
+
+  /** Hands an event to every registered session; the requester's copy of an answering event gets its referenceID. */
+  private distribute(idx: number, event: TEvent, out: Delivery[], callId?: string): void {
+    const site = this.meta.identity!.site;
+    const pending = callId ? this.pendingByAnswer.get(`${event.event}:${callId}`) : undefined;
+    if (pending) {
+      this.pendingByAnswer.delete(`${event.event}:${callId}`);
+      clearTimeout(pending.timer);
+    }
+    for (const sessionId of this.sessions) {
+      const copy: TEvent = { ...event, site };
+      if (pending && pending.sessionId === sessionId) copy.referenceID = pending.referenceID;
+      out.push({ idx, sessionId, event: copy });
+    }
+    if (pending) pending.resolve({ status: 200, referenceID: pending.referenceID, event: { ...event, site, referenceID: pending.referenceID } });
+  }
+
+  private completeCommand(idx: number, ev: Extract<DnInput, { kind: "switch" }>["ev"] & { kind: "result" }, out: Delivery[]): void {
+    const pending = this.pendingByCommand.get(ev.commandId);
+    if (!pending) return; // timed out already, or a result for another run of this object
+    this.pendingByCommand.delete(ev.commandId);
+    if (!ev.ok) {
+      clearTimeout(pending.timer);
+      const event = { ...errorEvent(ev.errorCode ?? ErrorCode.Unknown, ev.errorMessage ?? "the switch refused the request", this.meta.identity!.number), site: this.meta.identity!.site, referenceID: pending.referenceID, time: ev.time };
+      out.push({ idx, sessionId: pending.sessionId, event });
+      pending.resolve({ status: 422, referenceID: pending.referenceID, event });
+      return;
+    }
+    pending.callId = pending.callId ?? ev.callId;
+    if (!pending.callId) {
+      clearTimeout(pending.timer);
+      const event = { ...errorEvent(ErrorCode.InternalError, "the switch accepted the request without naming the call", this.meta.identity!.number), site: this.meta.identity!.site, referenceID: pending.referenceID, time: ev.time };
+      out.push({ idx, sessionId: pending.sessionId, event });
+      pending.resolve({ status: 422, referenceID: pending.referenceID, event });
+      return;
+    }
+    this.pendingByAnswer.set(`${pending.expect}:${pending.callId}`, pending);
+  }
+
+  private failPending(code: number, message: string): void {
+    const identity = this.meta.identity!;
+    const all = new Set([...this.pendingByCommand.values(), ...this.pendingByAnswer.values()]);
+    this.pendingByCommand.clear();
+    this.pendingByAnswer.clear();
+    for (const p of all) {
+      clearTimeout(p.timer);
+      const event = { ...errorEvent(code, message, identity.number), site: identity.site, referenceID: p.referenceID };
+      void this.deliverTo(p.sessionId, [event]);
+      p.resolve({ status: 422, referenceID: p.referenceID, event });
+    }
+  }
+
+  // ---- client sessions ----
+
+  async sessionEnded(sessionId: string): Promise<void> {
+    if (!this.sessions.delete(sessionId)) return;
+    this.ctx.storage.sql.exec("DELETE FROM registrations WHERE session_id = ?", sessionId);
+  }
+
+  private async deliverTo(sessionId: string, events: TEvent[]): Promise<void> {
+    const identity = this.meta.identity;
+    if (!identity) return;
+    await sessionStub(this.env, identity.tenant, sessionId).deliver(events);
+  }
+
+  // ---- requests ----
+
+  async request(req: DnRequest): Promise<RequestOutcome> {
+    const dn = req.thisDN!;
+    const fail = async (code: number, message: string): Promise<RequestOutcome> => {
+      const event: TEvent = { ...errorEvent(code, message, dn), site: req.site, referenceID: req.referenceID, time: new Date().toISOString() };
+      await this.deliverTo(req.sessionId, [event]).catch(() => undefined);
+      return { status: 422, referenceID: req.referenceID, event };
+    };
+    const answer = async (event: TEvent, toAll = false): Promise<RequestOutcome> => {
+      const stamped: TEvent = { ...event, site: req.site, time: new Date().toISOString() };
+      const mine: TEvent = { ...stamped, referenceID: req.referenceID };
+      await this.deliverTo(req.sessionId, [mine]);
+      if (toAll) await Promise.all([...this.sessions].filter((s) => s !== req.sessionId).map((s) => this.deliverTo(s, [stamped]).catch(() => undefined)));
+      return { status: 200, referenceID: req.referenceID, event: mine };
+    };
+    const identity = this.meta.identity;
+    if (!identity || !this.meta.config) return fail(ErrorCode.DNNotConfigured, `DN ${dn} is not configured on site ${req.site}`);
+
+    switch (req.request) {
+      case "RequestRegisterAddress": {
+        if (!this.sessions.has(req.sessionId)) {
+          this.sessions.add(req.sessionId);
+          this.ctx.storage.sql.exec("INSERT OR REPLACE INTO registrations (session_id, registered) VALUES (?, ?)", req.sessionId, new Date().toISOString());
+          await sessionStub(this.env, identity.tenant, req.sessionId).registered(identity.site, dn, true);
+        }
+        return answer({ event: "EventRegistered", thisDN: dn });
+      }
+      case "RequestUnregisterAddress": {
+        if (!this.sessions.has(req.sessionId)) return fail(ErrorCode.DNNotRegistered, `DN ${dn} is not registered by this session`);
+        this.sessions.delete(req.sessionId);
+        this.ctx.storage.sql.exec("DELETE FROM registrations WHERE session_id = ?", req.sessionId);
+        await sessionStub(this.env, identity.tenant, req.sessionId).registered(identity.site, dn, false);
+        return answer({ event: "EventUnregistered", thisDN: dn });
+      }
+      case "RequestQueryAddress":
+        return answer({
+          event: "EventAddressInfo",
+          thisDN: dn,
+          addressType: this.meta.config.type === "RoutingPoint" ? 4 : 1,
+          addressStatus: addressStatus(this.inService, this.calls.values()),
+          inService: this.inService,
+          calls: [...this.calls.values()].map((c) => ({ connID: c.connID, state: c.phase, otherDN: c.otherDN ?? null, thisDNRole: c.thisRole, callType: c.callType })),
+        });
+      default:
+        break;
+    }
+
+    if (!this.sessions.has(req.sessionId)) return fail(ErrorCode.DNNotRegistered, `DN ${dn} is not registered by this session: send RequestRegisterAddress first`);
+    const plan = this.planCallRequest(req);
+    if ("code" in plan) return fail(plan.code, plan.message);
+    if (!this.meta.linkUp) return fail(ErrorCode.NoSwitchLink, `no link to the switch of site ${req.site}`);
+    if (!this.meta.switchInService) return fail(ErrorCode.OutOfService, `DN ${dn} is out of service`);
+    return this.sendToSwitch(req, plan);
+  }
+
+  /** Checks a call request against this DN's calls; returns the command to send or the error. */
+  private planCallRequest(req: DnRequest): { op: CommandOp; expect: TEvent["event"]; call?: DnCall } | { code: number; message: string } {
+    const dn = req.thisDN!;
+    const pick = (eligible: (c: DnCall) => boolean, what: string): DnCall | { code: number; message: string } => {
+      if (req.connID) {
+        const call = [...this.calls.values()].find((c) => c.connID === req.connID);
+        return call ?? { code: ErrorCode.InvalidConnID, message: `connID ${req.connID} is not a call of DN ${dn}` };
+      }
+      const candidates = [...this.calls.values()].filter(eligible);
+      if (candidates.length === 1) return candidates[0]!;
+      if (candidates.length === 0) return { code: ErrorCode.InvalidConnID, message: `DN ${dn} has no ${what} call` };
+      return { code: ErrorCode.InvalidAttribute, message: `connID is required: DN ${dn} has ${candidates.length} ${what} calls` };
+    };
+    switch (req.request) {
+      case "RequestMakeCall":
+        if (!req.otherDN) return { code: ErrorCode.InvalidAttribute, message: "otherDN is required: the number to call" };
+        if (req.otherDN === dn) return { code: ErrorCode.InvalidAttribute, message: "otherDN is this DN: a DN cannot call itself" };
+        return { op: "makeCall", expect: "EventDialing" };
+      case "RequestAnswerCall": {
+        const call = pick((c) => c.phase === "ringing", "ringing");
+        if ("code" in call) return call;
+        if (call.phase !== "ringing") {
+          return call.phase === "established"
+            ? { code: ErrorCode.AlreadyInState, message: `call ${call.connID} is already established at DN ${dn}` }
+            : { code: ErrorCode.UnsupportedOperation, message: `call ${call.connID} is not ringing at DN ${dn} (it is ${call.phase})` };
+        }
+        return { op: "answer", expect: "EventEstablished", call };
+      }
+      case "RequestReleaseCall": {
+        const call = pick(() => true, "");
+        if ("code" in call) return call;
+        return { op: "release", expect: "EventReleased", call };
+      }
+      case "RequestHoldCall": {
+        const call = pick((c) => c.phase === "established", "established");
+        if ("code" in call) return call;
+        if (call.phase === "held") return { code: ErrorCode.AlreadyInState, message: `call ${call.connID} is already held at DN ${dn}` };
+        if (call.phase !== "established") return { code: ErrorCode.UnsupportedOperation, message: `call ${call.connID} is ${call.phase} at DN ${dn}: only an established call can be held` };
+        return { op: "hold", expect: "EventHeld", call };
+      }
+      case "RequestRetrieveCall": {
+        const call = pick((c) => c.phase === "held", "held");
+        if ("code" in call) return call;
+        if (call.phase !== "held") return { code: ErrorCode.AlreadyInState, message: `call ${call.connID} is not held at DN ${dn} (it is ${call.phase})` };
+        return { op: "retrieve", expect: "EventRetrieved", call };
+      }
+      default:
+        return { code: ErrorCode.UnsupportedOperation, message: `${req.request} is not supported on this T-Server yet` };
+    }
+  }
+
+  private async sendToSwitch(req: DnRequest, plan: { op: CommandOp; expect: TEvent["event"]; call?: DnCall }): Promise<RequestOutcome> {
+    const identity = this.meta.identity!;
+    const commandId = crypto.randomUUID();
+    const sent = await siteStub(this.env, identity.tenant, identity.site).sendCommand({
+      t: "command", id: commandId, op: plan.op, dn: identity.number,
+      ...(plan.call ? { callId: plan.call.callId } : {}),
+      ...(req.otherDN && plan.op === "makeCall" ? { otherDN: req.otherDN } : {}),
+    });
+    if (!sent.ok) {
+      const event: TEvent = { ...errorEvent(sent.errorCode, sent.errorMessage, identity.number), site: identity.site, referenceID: req.referenceID, time: new Date().toISOString() };
+      await this.deliverTo(req.sessionId, [event]).catch(() => undefined);
+      return { status: 422, referenceID: req.referenceID, event };
+    }
+    return new Promise<RequestOutcome>((resolve) => {
+      const pending: Pending = {
+        referenceID: req.referenceID, sessionId: req.sessionId, expect: plan.expect, callId: plan.call?.callId, resolve,
+        timer: setTimeout(() => {
+          this.pendingByCommand.delete(commandId);
+          if (pending.callId) this.pendingByAnswer.delete(`${plan.expect}:${pending.callId}`);
+          const event: TEvent = { ...errorEvent(ErrorCode.Timeout, `the switch did not answer ${req.request} within ${sent.timeoutMs / 1000} s`, identity.number), site: identity.site, referenceID: req.referenceID, time: new Date().toISOString() };
+          void this.deliverTo(req.sessionId, [event]).catch(() => undefined);
+          resolve({ status: 422, referenceID: req.referenceID, event });
+        }, sent.timeoutMs),
+      };
+      this.pendingByCommand.set(commandId, pending);
+    });
+  }
+}

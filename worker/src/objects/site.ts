@@ -1,0 +1,413 @@
+// Site: one per tenant + site (one UCM cluster). Owns the site's application options, the index of
+// its configured DNs, the link agents' WebSockets (which one is active), link status, and the ordered
+// hand-off of switch events to Dn objects and of the resulting T-Library events to Sessions.
+import { DurableObject } from "cloudflare:workers";
+import { type Env, dnStub, sessionStub } from "../env.js";
+import { AgentToSite, type AgentEvents, type AgentHello, type SiteCommand, type SiteToAgent, UPLINK_PROTOCOL, type SwitchEvent } from "../../../shared/uplink.js";
+import type { TEvent } from "../../../shared/client-api.js";
+import { ErrorCode } from "../../../shared/tlib.js";
+import type { Delivery, DnConfig, DnInput } from "../dn/types.js";
+import { connIdFor } from "../crypto.js";
+import { optionValue, sectionSpec } from "../options.js";
+import { log } from "../log.js";
+
+interface AgentAttachment {
+  keyId: string;
+  agentId?: string;
+  stream?: string;
+  role?: "primary" | "backup";
+  links: Record<string, boolean>;
+  connectedAt: number;
+}
+
+export type SendResult = { ok: true; timeoutMs: number } | { ok: false; errorCode: number; errorMessage: string };
+
+/** Agents that stay silent this long (no keepalive, no batch) are taken for dead. */
+const AGENT_SILENCE_MS = 60_000;
+const KEEPALIVE_CHECK_MS = 30_000;
+/** How many Dn or Session objects one batch talks to at once. */
+const FAN_OUT = 64;
+
+export class Site extends DurableObject<Env> {
+  private tenant = "";
+  private site = "";
+  private dns = new Set<string>();
+  private options: Record<string, Record<string, string>> = {};
+  private activeAgent: string | null = null;
+  private linkUp = false;
+  private queue: Promise<void> = Promise.resolve();
+  private resyncTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    ctx.blockConcurrencyWhile(async () => {
+      const sql = ctx.storage.sql;
+      sql.exec(`
+        CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS options (section TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (section, name));
+        CREATE TABLE IF NOT EXISTS dns (number TEXT PRIMARY KEY);
+        CREATE TABLE IF NOT EXISTS streams (agent_id TEXT PRIMARY KEY, stream TEXT NOT NULL, last_applied INTEGER NOT NULL);
+      `);
+      for (const r of sql.exec<{ k: string; v: string }>("SELECT k, v FROM meta")) {
+        if (r.k === "tenant") this.tenant = r.v;
+        if (r.k === "site") this.site = r.v;
+        if (r.k === "linkUp") this.linkUp = r.v === "true";
+      }
+      for (const r of sql.exec<{ number: string }>("SELECT number FROM dns")) this.dns.add(r.number);
+      for (const r of sql.exec<{ section: string; name: string; value: string }>("SELECT section, name, value FROM options")) {
+        (this.options[r.section] ??= {})[r.name] = r.value;
+      }
+      // after an eviction the sockets survive: the active agent is the one that says so in its attachment
+      for (const ws of ctx.getWebSockets("agent")) {
+        const att = ws.deserializeAttachment() as AgentAttachment & { active?: boolean };
+        if (att?.active) this.activeAgent = att.agentId ?? null;
+      }
+    });
+  }
+
+  private setMeta(k: string, v: string): void {
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", k, v);
+  }
+
+  init(tenant: string, site: string): void {
+    this.tenant = tenant;
+    this.site = site;
+    this.setMeta("tenant", tenant);
+    this.setMeta("site", site);
+  }
+
+  // ---- options ----
+
+  getOptions(section: string): Record<string, string> {
+    const spec = sectionSpec(section) ?? [];
+    const stored = this.options[section] ?? {};
+    const out: Record<string, string> = {};
+    for (const o of spec) out[o.name] = o.secret && stored[o.name] !== undefined ? "********" : optionValue(section, o.name, stored);
+    return out;
+  }
+
+  /** Replaces a section (values already validated by the route). */
+  putOptions(section: string, values: Record<string, string>): void {
+    this.ctx.storage.sql.exec("DELETE FROM options WHERE section = ?", section);
+    for (const [name, value] of Object.entries(values)) {
+      this.ctx.storage.sql.exec("INSERT INTO options (section, name, value) VALUES (?, ?, ?)", section, name, value);
+    }
+    this.options[section] = { ...values };
+  }
+
+  option(section: string, name: string): string {
+    return optionValue(section, name, this.options[section]);
+  }
+
+  // ---- DN objects ----
+
+  async putDn(number: string, config: DnConfig): Promise<boolean> {
+    const created = !this.dns.has(number);
+    await dnStub(this.env, this.tenant, this.site, number).configure({ tenant: this.tenant, site: this.site, number }, config, this.linkUp);
+    if (created) {
+      this.dns.add(number);
+      this.ctx.storage.sql.exec("INSERT OR IGNORE INTO dns (number) VALUES (?)", number);
+      this.scheduleResync();
+    }
+    return created;
+  }
+
+  async deleteDn(number: string): Promise<boolean> {
+    if (!this.dns.has(number)) return false;
+    this.dns.delete(number);
+    this.ctx.storage.sql.exec("DELETE FROM dns WHERE number = ?", number);
+    await dnStub(this.env, this.tenant, this.site, number).deconfigure();
+    return true;
+  }
+
+  hasDn(number: string): boolean {
+    return this.dns.has(number);
+  }
+
+  listDnNumbers(): string[] {
+    return [...this.dns].sort();
+  }
+
+  // ---- link agents ----
+
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
+    const pair = new WebSocketPair();
+    const server = pair[1];
+    this.ctx.acceptWebSocket(server, ["agent"]);
+    const att: AgentAttachment = { keyId: request.headers.get("x-key-id") ?? "", links: {}, connectedAt: Date.now() };
+    server.serializeAttachment(att);
+    await this.armKeepaliveCheck();
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (typeof message !== "string") return this.refuse(ws, "binary messages are not part of the uplink protocol");
+    let parsed: AgentToSite;
+    try {
+      const result = AgentToSite.safeParse(JSON.parse(message));
+      if (!result.success) return this.refuse(ws, `invalid uplink message: ${result.error.issues[0]?.path.join(".")}: ${result.error.issues[0]?.message}`);
+      parsed = result.data;
+    } catch {
+      return this.refuse(ws, "uplink message is not JSON");
+    }
+    const att = ws.deserializeAttachment() as AgentAttachment & { active?: boolean };
+    att.connectedAt = Date.now();
+    if (parsed.t === "hello") return this.onHello(ws, att, parsed);
+    if (!att.agentId) return this.refuse(ws, "send hello first");
+    ws.serializeAttachment(att);
+    return this.serial(() => this.onEvents(ws, parsed as AgentEvents));
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try { ws.close(code === 1005 ? 1000 : code, reason); } catch { /* already closed */ }
+    await this.agentGone(ws);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.agentGone(ws);
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const ws of this.ctx.getWebSockets("agent")) {
+      const att = ws.deserializeAttachment() as AgentAttachment;
+      const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+      if (now - Math.max(pinged, att.connectedAt) > AGENT_SILENCE_MS) {
+        log.warn("link agent silent: closing its socket", { site: this.site, agentId: att.agentId });
+        try { ws.close(4408, "no keepalive"); } catch { /* gone */ }
+        await this.agentGone(ws);
+      }
+    }
+    await this.armKeepaliveCheck();
+  }
+
+  private async armKeepaliveCheck(): Promise<void> {
+    if (this.ctx.getWebSockets("agent").length > 0 && (await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + KEEPALIVE_CHECK_MS);
+    }
+  }
+
+  private send(ws: WebSocket, message: SiteToAgent): void {
+    try { ws.send(JSON.stringify(message)); } catch (err) { log.warn("could not send to link agent", { error: String(err) }); }
+  }
+
+  private refuse(ws: WebSocket, message: string): void {
+    log.warn("uplink message refused", { site: this.site, message });
+    this.send(ws, { t: "error", message });
+  }
+
+  private agentSockets(): Array<{ ws: WebSocket; att: AgentAttachment & { active?: boolean } }> {
+    return this.ctx.getWebSockets("agent")
+      .map((ws) => ({ ws, att: ws.deserializeAttachment() as AgentAttachment & { active?: boolean } }))
+      .filter((a) => a.att.agentId && a.ws.readyState === WebSocket.OPEN);
+  }
+
+  private activeSocket(): { ws: WebSocket; att: AgentAttachment } | undefined {
+    return this.agentSockets().find((a) => a.att.agentId === this.activeAgent);
+  }
+
+  private onHello(ws: WebSocket, att: AgentAttachment & { active?: boolean }, hello: AgentHello): void {
+    if (hello.protocol !== UPLINK_PROTOCOL) {
+      this.send(ws, { t: "error", message: `uplink protocol ${hello.protocol} is not supported; this control plane speaks ${UPLINK_PROTOCOL}` });
+      ws.close(4400, "protocol version");
+      return;
+    }
+    // a second connection of the same agent replaces the first
+    for (const other of this.agentSockets()) {
+      if (other.ws !== ws && other.att.agentId === hello.agentId) {
+        try { other.ws.close(4409, "replaced by a newer connection of the same agent"); } catch { /* gone */ }
+        other.att.agentId = undefined;
+        other.ws.serializeAttachment(other.att);
+      }
+    }
+    const row = this.ctx.storage.sql.exec<{ stream: string; last_applied: number }>("SELECT stream, last_applied FROM streams WHERE agent_id = ?", hello.agentId).toArray()[0];
+    let resumeAfter = 0;
+    if (row && row.stream === hello.stream) resumeAfter = row.last_applied;
+    else this.ctx.storage.sql.exec("INSERT OR REPLACE INTO streams (agent_id, stream, last_applied) VALUES (?, ?, 0)", hello.agentId, hello.stream);
+
+    att.agentId = hello.agentId;
+    att.stream = hello.stream;
+    att.role = hello.role;
+    att.links = Object.fromEntries(hello.links.map((l) => [l.name, l.up]));
+    const current = this.activeSocket();
+    const active = !current || current.att.agentId === hello.agentId;
+    att.active = active;
+    ws.serializeAttachment(att);
+    this.send(ws, { t: "welcome", protocol: UPLINK_PROTOCOL, site: this.site, active, resumeAfter });
+    log.info("link agent connected", { site: this.site, agentId: hello.agentId, role: hello.role, active, resumeAfter });
+    if (active) {
+      this.activeAgent = hello.agentId;
+      this.setMeta("active", hello.agentId);
+      void this.serial(() => this.setLinkUp(this.anyLinkUp(att.links), new Date().toISOString()));
+    }
+  }
+
+  private anyLinkUp(links: Record<string, boolean>): boolean {
+    return Object.values(links).some(Boolean);
+  }
+
+  private async agentGone(ws: WebSocket): Promise<void> {
+    const att = ws.deserializeAttachment() as (AgentAttachment & { active?: boolean }) | null;
+    if (!att?.agentId || att.agentId !== this.activeAgent) return;
+    log.warn("active link agent disconnected", { site: this.site, agentId: att.agentId });
+    const next = this.agentSockets().find((a) => a.ws !== ws && a.att.agentId !== att.agentId);
+    this.activeAgent = next?.att.agentId ?? null;
+    this.setMeta("active", this.activeAgent ?? "");
+    if (next) {
+      next.att.active = true;
+      next.ws.serializeAttachment(next.att);
+      this.send(next.ws, { t: "role", active: true });
+      this.send(next.ws, { t: "resync" });
+      log.info("link agent took over", { site: this.site, agentId: next.att.agentId });
+    }
+    await this.serial(() => this.setLinkUp(next ? this.anyLinkUp(next.att.links) : false, new Date().toISOString()));
+  }
+
+  /** Runs event work one batch at a time, in arrival order: awaiting other objects would otherwise interleave batches. */
+  private serial(work: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(work).catch((err) => log.error("site event work failed", { site: this.site, error: String(err), stack: (err as Error)?.stack }));
+    this.queue = run;
+    return run;
+  }
+
+  private async onEvents(ws: WebSocket, batch: AgentEvents): Promise<void> {
+    const att = ws.deserializeAttachment() as AgentAttachment & { active?: boolean };
+    if (!att.agentId || ws.readyState !== WebSocket.OPEN) return;
+    const row = this.ctx.storage.sql.exec<{ last_applied: number }>("SELECT last_applied FROM streams WHERE agent_id = ?", att.agentId).toArray()[0];
+    const last = row?.last_applied ?? 0;
+    if (batch.from > last + 1) {
+      this.send(ws, { t: "error", message: `sequence gap: expected ${last + 1}, got ${batch.from}` });
+      ws.close(4409, "sequence gap");
+      return;
+    }
+    const fresh = batch.events.slice(last + 1 - batch.from);
+    const upTo = batch.from + batch.events.length - 1;
+    if (fresh.length > 0) {
+      for (const ev of fresh) if (ev.kind === "link") att.links[ev.link] = ev.up;
+      ws.serializeAttachment(att);
+      if (att.agentId === this.activeAgent) await this.apply(fresh, att);
+      this.ctx.storage.sql.exec("UPDATE streams SET last_applied = ? WHERE agent_id = ?", upTo, att.agentId);
+    }
+    // acknowledged only once applied: a crash before this line makes the agent resend the batch
+    this.send(ws, { t: "ack", upTo: Math.max(upTo, last) });
+  }
+
+  private async setLinkUp(up: boolean, time: string): Promise<void> {
+    if (up === this.linkUp) return;
+    this.linkUp = up;
+    this.setMeta("linkUp", String(up));
+    log.info(up ? "site link up" : "site link down", { site: this.site });
+    const perDn = new Map<string, DnInput[]>();
+    for (const dn of this.dns) perDn.set(dn, [{ idx: 0, kind: "link", up, time }]);
+    await this.dispatch(perDn);
+  }
+
+  /** Hands a batch of switch events to the Dn objects they concern, then their T-Library events to sessions. */
+  private async apply(events: SwitchEvent[], att: AgentAttachment): Promise<void> {
+    const perDn = new Map<string, DnInput[]>();
+    const push = (dn: string, input: DnInput) => {
+      if (!this.dns.has(dn)) return; // the switch may serve DNs that are not configured here
+      const list = perDn.get(dn);
+      if (list) list.push(input);
+      else perDn.set(dn, [input]);
+    };
+    const connIDs = new Map<string, string>();
+    const connID = async (callId: string) => {
+      let id = connIDs.get(callId);
+      if (!id) connIDs.set(callId, (id = await connIdFor(this.tenant, this.site, callId)));
+      return id;
+    };
+    for (let idx = 0; idx < events.length; idx++) {
+      const ev = events[idx]!;
+      if (ev.kind === "link") {
+        const up = this.anyLinkUp(att.links);
+        if (up !== this.linkUp) {
+          this.linkUp = up;
+          this.setMeta("linkUp", String(up));
+          log.info(up ? "site link up" : "site link down", { site: this.site, link: ev.link, reason: ev.reason });
+          for (const dn of this.dns) push(dn, { idx, kind: "link", up, time: ev.time });
+        }
+      } else if (ev.kind === "snapshot") {
+        for (const entry of ev.dns) {
+          if (!this.dns.has(entry.dn)) continue;
+          const ids: Record<string, string> = {};
+          for (const c of entry.calls) ids[c.callId] = await connID(c.callId);
+          push(entry.dn, { idx, kind: "snapshot", time: ev.time, entry, connIDs: ids });
+        }
+      } else {
+        const callId = "callId" in ev ? ev.callId : undefined;
+        push(ev.dn, { idx, kind: "switch", ev, ...(callId ? { connID: await connID(callId) } : {}) });
+      }
+    }
+    await this.dispatch(perDn);
+  }
+
+  private async dispatch(perDn: Map<string, DnInput[]>): Promise<void> {
+    const deliveries: Delivery[] = [];
+    await inChunks([...perDn], FAN_OUT, async ([dn, inputs]) => {
+      try {
+        deliveries.push(...(await dnStub(this.env, this.tenant, this.site, dn).applySwitch(inputs)));
+      } catch (err) {
+        log.error("a Dn failed to apply switch events", { site: this.site, dn, error: String(err) });
+      }
+    });
+    await this.deliver(deliveries);
+  }
+
+  /** Each session gets its events in stream order; a link event reaches a session once, not once per DN. */
+  private async deliver(deliveries: Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    deliveries.sort((a, b) => a.idx - b.idx);
+    const perSession = new Map<string, TEvent[]>();
+    const linkSeen = new Set<string>();
+    for (const d of deliveries) {
+      if (d.event.event === "EventLinkConnected" || d.event.event === "EventLinkDisconnected") {
+        const key = `${d.sessionId}:${d.idx}`;
+        if (linkSeen.has(key)) continue;
+        linkSeen.add(key);
+      }
+      const list = perSession.get(d.sessionId);
+      if (list) list.push(d.event);
+      else perSession.set(d.sessionId, [d.event]);
+    }
+    await inChunks([...perSession], FAN_OUT, async ([sessionId, events]) => {
+      try {
+        await sessionStub(this.env, this.tenant, sessionId).deliver(events);
+      } catch (err) {
+        log.error("could not deliver events to a session", { site: this.site, sessionId, error: String(err) });
+      }
+    });
+  }
+
+  // ---- commands down to the switch (called by Dn objects) ----
+
+  sendCommand(command: SiteCommand): SendResult {
+    const active = this.activeSocket();
+    if (!active || !this.linkUp) return { ok: false, errorCode: ErrorCode.NoSwitchLink, errorMessage: `no link to the switch of site ${this.site}` };
+    this.send(active.ws, command);
+    return { ok: true, timeoutMs: Number(this.option("TServer", "request-timeout")) * 1000 };
+  }
+
+  private scheduleResync(): void {
+    if (this.resyncTimer) return;
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = null;
+      const active = this.activeSocket();
+      if (active) this.send(active.ws, { t: "resync" });
+    }, 250);
+  }
+
+  status(): { linkUp: boolean; activeAgent: string | null; agents: Array<{ agentId: string; role: string; active: boolean; links: Record<string, boolean> }> } {
+    return {
+      linkUp: this.linkUp,
+      activeAgent: this.activeAgent,
+      agents: this.agentSockets().map(({ att }) => ({ agentId: att.agentId!, role: att.role ?? "primary", active: att.agentId === this.activeAgent, links: att.links })),
+    };
+  }
+}
+
+async function inChunks<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
+}

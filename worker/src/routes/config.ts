@@ -1,0 +1,69 @@
+// Configuration like Configuration Server: application options by section and DN objects.
+import { Hono } from "hono";
+import { type AppEnv, requireKey } from "../auth.js";
+import { dnStub, siteStub } from "../env.js";
+import { DnObject, OptionSection } from "../../../shared/client-api.js";
+import { sectionSpec, validateSection } from "../options.js";
+import { readJson } from "./json.js";
+
+export const config = new Hono<AppEnv>();
+config.use("*", requireKey("config"));
+
+const dnNumber = /^[0-9A-Za-z*#+._-]{1,32}$/;
+
+config.get("/options/:section", async (c) => {
+  const section = c.req.param("section");
+  if (!sectionSpec(section)) return c.json({ error: `unknown section "${section}"` }, 404);
+  return c.json(await siteStub(c.env, c.get("caller").tenant, c.req.param("site")!).getOptions(section));
+});
+
+config.put("/options/:section", async (c) => {
+  const section = c.req.param("section");
+  const body = await readJson(c);
+  if (!body.ok) return c.json({ error: body.error }, 400);
+  const shape = OptionSection.safeParse(body.value);
+  if (!shape.success) return c.json({ error: "a section is a JSON object of option names to string values" }, 400);
+  const errors = validateSection(section, shape.data);
+  if (errors.length) return c.json({ error: errors.join("; "), errors }, 400);
+  const site = siteStub(c.env, c.get("caller").tenant, c.req.param("site")!);
+  await site.putOptions(section, shape.data);
+  return c.json(await site.getOptions(section));
+});
+
+config.get("/dns", async (c) => {
+  const { tenant } = c.get("caller");
+  const site = c.req.param("site")!;
+  const numbers = await siteStub(c.env, tenant, site).listDnNumbers();
+  const dns = await Promise.all(numbers.map(async (number) => ({ number, ...(await dnStub(c.env, tenant, site, number).getConfig()) })));
+  return c.json({ dns });
+});
+
+config.get("/dns/:number", async (c) => {
+  const { tenant } = c.get("caller");
+  const site = c.req.param("site")!;
+  const number = c.req.param("number");
+  if (!(await siteStub(c.env, tenant, site).hasDn(number))) return c.json({ error: `no DN "${number}" on site ${site}` }, 404);
+  return c.json({ number, ...(await dnStub(c.env, tenant, site, number).getConfig()) });
+});
+
+config.put("/dns/:number", async (c) => {
+  const number = c.req.param("number");
+  if (!dnNumber.test(number)) return c.json({ error: "a DN number is 1-32 digits, letters or *#+._-" }, 400);
+  const body = await readJson(c);
+  if (!body.ok) return c.json({ error: body.error }, 400);
+  const parsed = DnObject.safeParse(body.value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return c.json({ error: `${issue.path.join(".") || "body"}: ${issue.message} (a DN object is { type: Extension | ACDPosition | RoutingPoint, switchSpecificType?, annex? })` }, 400);
+  }
+  const annexErrors = Object.entries(parsed.data.annex ?? {}).flatMap(([section, values]) =>
+    sectionSpec(section) ? validateSection(section, values).map((e) => `annex: ${e}`) : []);
+  if (annexErrors.length) return c.json({ error: annexErrors.join("; "), errors: annexErrors }, 400);
+  const created = await siteStub(c.env, c.get("caller").tenant, c.req.param("site")!).putDn(number, parsed.data);
+  return c.json({ number, ...parsed.data }, created ? 201 : 200);
+});
+
+config.delete("/dns/:number", async (c) => {
+  const deleted = await siteStub(c.env, c.get("caller").tenant, c.req.param("site")!).deleteDn(c.req.param("number"));
+  return deleted ? c.body(null, 204) : c.json({ error: "no such DN" }, 404);
+});
