@@ -1,5 +1,6 @@
 // Child processes of `npm start` and the end-to-end suite: prefixed output, readiness, clean stop.
 import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
 
 export interface Child {
   name: string;
@@ -9,14 +10,16 @@ export interface Child {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function startChild(name: string, command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; echo?: boolean; cwd?: string } = {}): Child {
+export function startChild(name: string, command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; echo?: boolean; cwd?: string; logFile?: string } = {}): Child {
   const proc = spawn(command, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
   const lines: string[] = [];
+  const log = opts.logFile ? createWriteStream(opts.logFile, { flags: "a" }) : null;
   const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
   const onData = (chunk: Buffer) => {
     for (const line of chunk.toString("utf8").split(/\r?\n/)) {
       if (!line) continue;
       lines.push(line);
+      log?.write(line + "\n");
       if (lines.length > 2000) lines.shift();
       if (opts.echo) process.stdout.write(`[${name}] ${line}\n`);
       for (const w of [...waiters]) {
