@@ -1,0 +1,75 @@
+// The simulator's configuration: clusters (one per site), their devices, application users and trunks.
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { DeviceKinds } from "../../../shared/switch-link.js";
+
+const number = z.string().regex(/^[0-9*#+]{1,32}$/, "digits, * # or +");
+
+export const DeviceConfig = z.object({
+  dn: number,
+  kind: z.enum(DeviceKinds),
+  /** Device name as UCM shows it (SEP..., CTIP..., CTIRP..., RT...). Defaults from kind and dn. */
+  name: z.string().optional(),
+  /** An incoming call is refused busy when the line already has this many calls (UCM's busy trigger). */
+  busyTrigger: z.number().int().min(1).max(10).default(1),
+  maxCalls: z.number().int().min(1).max(10).default(4),
+  /** CTI ports only: answer offered calls at once (media terminated by the application). */
+  autoAnswer: z.boolean().default(false),
+  remoteDestinations: z.array(z.object({ number, name: z.string() })).default([]),
+  inService: z.boolean().default(true),
+}).strict();
+export type DeviceConfig = z.infer<typeof DeviceConfig>;
+
+export const ClusterConfig = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+  /** Dialed numbers starting with one of these are this cluster's (trunk routing). */
+  numberPrefixes: z.array(z.string().regex(/^[0-9]+$/)).min(1),
+  /** CTIManager port of the switch link (plain TCP; 0 picks a free one). */
+  linkPort: z.number().int().min(0).max(65535).default(0),
+  users: z.array(z.object({
+    user: z.string().min(1),
+    password: z.string().min(1),
+    /** DNs associated with this application user (its provider's domain); all when absent. */
+    devices: z.array(number).optional(),
+  }).strict()).min(1),
+  devices: z.array(DeviceConfig),
+}).strict();
+export type ClusterConfig = z.infer<typeof ClusterConfig>;
+
+export const SimConfig = z.object({
+  clusters: z.array(ClusterConfig).min(1),
+  /** Pairs of cluster names joined by an inter-cluster trunk. */
+  trunks: z.array(z.tuple([z.string(), z.string()])).default([]),
+}).strict().superRefine((config, ctx) => {
+  const names = new Set(config.clusters.map((c) => c.name));
+  for (const [a, b] of config.trunks) {
+    if (!names.has(a) || !names.has(b)) ctx.addIssue({ code: "custom", message: `trunk ${a}-${b} names an unknown cluster` });
+  }
+  for (const c of config.clusters) {
+    const seen = new Set<string>();
+    for (const d of c.devices) {
+      if (seen.has(d.dn)) ctx.addIssue({ code: "custom", message: `cluster ${c.name}: DN ${d.dn} is configured twice` });
+      seen.add(d.dn);
+    }
+  }
+});
+export type SimConfig = z.infer<typeof SimConfig>;
+
+export function parseConfig(raw: unknown): SimConfig {
+  const parsed = SimConfig.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`simulator config: ${issue.path.join(".") || "(top)"}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+export function loadConfig(path: string): SimConfig {
+  return parseConfig(JSON.parse(readFileSync(path, "utf8")));
+}
+
+export function deviceName(d: Pick<DeviceConfig, "dn" | "kind" | "name">): string {
+  if (d.name) return d.name;
+  const prefix = { phone: "SEP0000000A", ctiPort: "CTIP", routePoint: "CTIRP", remoteTerminal: "RT" }[d.kind];
+  return `${prefix}${d.dn}`;
+}

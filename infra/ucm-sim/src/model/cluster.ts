@@ -1,0 +1,418 @@
+// One simulated UCM cluster: its devices (addresses + terminals) and calls, JTAPI's model in small.
+// Every change is announced as a batch of JTAPI events, in the order a JTAPI observer receives them.
+import { JtapiCause, type JtapiEvent, type Snapshot } from "../../../../shared/switch-link.js";
+import { type ClusterConfig, type DeviceConfig, deviceName } from "../config.js";
+import { type Call, type Connection, type PendingEvent, SwitchFault } from "./types.js";
+
+export interface Device {
+  config: DeviceConfig;
+  terminal: string;
+  inService: boolean;
+  /** Remote terminals: the remote destination calls are extended to (null: not extended). */
+  activeRemoteDestination: string | null;
+}
+
+export type BatchListener = (batch: JtapiEvent[], concerns: { addresses: Set<string> }) => void;
+
+/** What a cluster needs of the rest of the network to place calls beyond itself. */
+export interface Network {
+  /** Offers a call from `from` to `to` on the cluster that owns `to`; returns the far call id, or a busy/unknown verdict. */
+  offerOverTrunk(fromCluster: string, nearCallId: string, from: string, to: string): { callId: string } | "busy" | "unknown";
+  /** The PSTN (mobile phones of remote destinations): is this a number it has? */
+  isPstnNumber(number: string): boolean;
+  /** Tells the far half of a trunk call what happened to this half. */
+  peerAnswered(peer: { cluster: string; callId: string }): void;
+  peerCleared(peer: { cluster: string; callId: string }): void;
+  ownerOf(number: string): string | null;
+}
+
+let sequence = 0;
+/** Call ids unique across clusters and across simulator runs (Cisco's are unique per cluster lifetime). */
+function newCallId(cluster: string): string {
+  sequence = (sequence + 1) % 1_000_000;
+  return `${cluster}-${Date.now().toString(36)}-${sequence}`;
+}
+
+export class Cluster {
+  readonly name: string;
+  readonly devices = new Map<string, Device>();
+  readonly calls = new Map<string, Call>();
+  private listeners = new Set<BatchListener>();
+
+  constructor(readonly config: ClusterConfig, private readonly network: Network) {
+    this.name = config.name;
+    for (const d of config.devices) {
+      this.devices.set(d.dn, { config: d, terminal: deviceName(d), inService: d.inService, activeRemoteDestination: null });
+    }
+  }
+
+  onBatch(listener: BatchListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private publish(events: PendingEvent[], addresses: Iterable<string>): void {
+    if (events.length === 0) return;
+    const time = new Date().toISOString();
+    const batch = events.map((e) => ({ cause: JtapiCause.NORMAL, ...e, time }) as JtapiEvent);
+    const concerns = { addresses: new Set(addresses) };
+    for (const listener of this.listeners) listener(batch, concerns);
+  }
+
+  private localAddresses(call: Call): string[] {
+    return call.connections.filter((c) => c.local).map((c) => c.address);
+  }
+
+  device(dn: string): Device {
+    const d = this.devices.get(dn);
+    if (!d) throw new SwitchFault("InvalidArgumentException", `no device with DN ${dn} on cluster ${this.name}`, 404);
+    return d;
+  }
+
+  callsOf(dn: string): Call[] {
+    return [...this.calls.values()].filter((c) => c.connections.some((x) => x.local && x.address === dn && x.state !== "DISCONNECTED"));
+  }
+
+  private connectionOf(call: Call, dn: string): Connection {
+    const conn = call.connections.find((c) => c.address === dn && c.state !== "DISCONNECTED");
+    if (!conn) throw new SwitchFault("InvalidStateException", `DN ${dn} is not a party of call ${call.id}`);
+    return conn;
+  }
+
+  call(callId: string): Call {
+    const call = this.calls.get(callId);
+    if (!call) throw new SwitchFault("InvalidStateException", `no call ${callId} on cluster ${this.name}`);
+    return call;
+  }
+
+  // ---- origination ----
+
+  /** A call placed by CTI (Call.connect) or by hand (off-hook, then dial). */
+  originate(from: string, to: string | null, how: "cti" | "manual"): Call {
+    const dev = this.device(from);
+    if (!dev.inService) throw new SwitchFault("ResourceUnavailableException", `DN ${from} is out of service`);
+    if (dev.config.kind === "routePoint") throw new SwitchFault("InvalidArgumentException", `DN ${from} is a route point: it cannot originate calls`);
+    if (dev.config.kind === "remoteTerminal" && how === "manual") throw new SwitchFault("InvalidStateException", `DN ${from} is a remote terminal: calls from it are placed through CTI only`);
+    if (this.callsOf(from).length >= dev.config.maxCalls) throw new SwitchFault("ResourceUnavailableException", `DN ${from} already has ${dev.config.maxCalls} calls`);
+    if (to !== null && how === "cti" && this.classify(to) === "unknown") throw new SwitchFault("InvalidPartyException", `${to} is an unallocated number`);
+    const call: Call = { id: newCallId(this.name), connections: [], callingAddress: from, calledAddress: to };
+    this.calls.set(call.id, call);
+    const conn: Connection = { address: from, local: true, state: "INITIATED", termState: "TALKING" };
+    call.connections.push(conn);
+    const t = dev.terminal;
+    const events: PendingEvent[] = [
+      { id: "CallActiveEv", callId: call.id, callingAddress: from, calledAddress: to },
+      { id: "ConnCreatedEv", callId: call.id, address: from },
+      { id: "ConnConnectedEv", callId: call.id, address: from },
+      { id: "CallCtlConnInitiatedEv", callId: call.id, address: from },
+      { id: "TermConnCreatedEv", callId: call.id, address: from, terminal: t },
+      { id: "TermConnActiveEv", callId: call.id, address: from, terminal: t },
+      { id: "CallCtlTermConnTalkingEv", callId: call.id, address: from, terminal: t },
+    ];
+    this.publish(events.map((e) => this.stamp(call, e)), [from]);
+    if (to !== null) this.dial(call.id, from, to);
+    return call;
+  }
+
+  private classify(number: string): "local" | "trunk" | "pstn" | "unknown" {
+    if (this.devices.has(number)) return "local";
+    const owner = this.network.ownerOf(number);
+    if (owner && owner !== this.name) return "trunk";
+    if (this.network.isPstnNumber(number)) return "pstn";
+    return "unknown";
+  }
+
+  /** The digits are dialed: the call goes out to the destination. */
+  dial(callId: string, from: string, to: string): void {
+    const call = this.call(callId);
+    const conn = this.connectionOf(call, from);
+    if (conn.state !== "INITIATED") throw new SwitchFault("InvalidStateException", `DN ${from} has already dialed on call ${callId}`);
+    call.calledAddress = to;
+    const kind = this.classify(to);
+    if (kind === "unknown") {
+      conn.state = "FAILED";
+      this.publish([
+        this.stamp(call, { id: "CallCtlConnDialingEv", callId, address: from }),
+        this.stamp(call, { id: "ConnFailedEv", callId, address: from, cause: JtapiCause.DEST_NOT_OBTAINABLE }),
+        this.stamp(call, { id: "CallCtlConnFailedEv", callId, address: from, cause: JtapiCause.DEST_NOT_OBTAINABLE }),
+      ], [from]);
+      return;
+    }
+    conn.state = "ESTABLISHED";
+    this.publish([
+      this.stamp(call, { id: "CallCtlConnDialingEv", callId, address: from }),
+      this.stamp(call, { id: "CallCtlConnEstablishedEv", callId, address: from }),
+    ], [from]);
+    if (kind === "local") this.offerLocal(call, to);
+    else if (kind === "trunk") this.offerTrunk(call, from, to);
+    else this.offerPstn(call, to);
+  }
+
+  /** Offers the call to a local device: it alerts, or the call fails busy. */
+  private offerLocal(call: Call, to: string): void {
+    const dev = this.device(to);
+    const destination: Connection = { address: to, local: true, state: "IDLE" };
+    call.connections.push(destination);
+    const busy =
+      !dev.inService ||
+      (dev.config.kind === "remoteTerminal" && !dev.activeRemoteDestination) ||
+      this.callsOf(to).filter((c) => c !== call).length >= dev.config.busyTrigger;
+    const created = this.stamp(call, { id: "ConnCreatedEv", callId: call.id, address: to });
+    if (busy) {
+      destination.state = "FAILED";
+      this.publish([
+        created,
+        this.stamp(call, { id: "ConnFailedEv", callId: call.id, address: to, cause: JtapiCause.BUSY }),
+        this.stamp(call, { id: "CallCtlConnFailedEv", callId: call.id, address: to, cause: JtapiCause.BUSY }),
+      ], [to, ...this.localAddresses(call)]);
+      return;
+    }
+    destination.state = "ALERTING";
+    destination.termState = "RINGING";
+    const t = dev.terminal;
+    this.publish([
+      created,
+      this.stamp(call, { id: "ConnInProgressEv", callId: call.id, address: to }),
+      this.stamp(call, { id: "CallCtlConnOfferedEv", callId: call.id, address: to }),
+      this.stamp(call, { id: "ConnAlertingEv", callId: call.id, address: to }),
+      this.stamp(call, { id: "CallCtlConnAlertingEv", callId: call.id, address: to }),
+      this.stamp(call, { id: "TermConnCreatedEv", callId: call.id, address: to, terminal: t }),
+      this.stamp(call, { id: "TermConnRingingEv", callId: call.id, address: to, terminal: t }),
+      this.stamp(call, { id: "CallCtlTermConnRingingEv", callId: call.id, address: to, terminal: t }),
+    ], this.localAddresses(call));
+    if (dev.config.kind === "ctiPort" && dev.config.autoAnswer) this.answer(call.id, to);
+  }
+
+  /** The destination is another cluster's: an external party here, a new inbound call there. */
+  private offerTrunk(call: Call, from: string, to: string): void {
+    const external: Connection = { address: to, local: false, state: "NETWORK_REACHED" };
+    call.connections.push(external);
+    this.publish([
+      this.stamp(call, { id: "ConnCreatedEv", callId: call.id, address: to }),
+      this.stamp(call, { id: "ConnInProgressEv", callId: call.id, address: to }),
+      this.stamp(call, { id: "CallCtlConnNetworkReachedEv", callId: call.id, address: to }),
+    ], this.localAddresses(call));
+    const far = this.network.offerOverTrunk(this.name, call.id, from, to);
+    if (far === "busy" || far === "unknown") {
+      this.farFailed(call.id, far === "busy" ? JtapiCause.BUSY : JtapiCause.DEST_NOT_OBTAINABLE);
+      return;
+    }
+    call.peer = { cluster: this.network.ownerOf(to)!, callId: far.callId };
+    // the far half may have failed at once (busy): then this half already knows
+    if (external.state === "NETWORK_REACHED") {
+      external.state = "NETWORK_ALERTING";
+      this.publish([
+        this.stamp(call, { id: "ConnAlertingEv", callId: call.id, address: to }),
+        this.stamp(call, { id: "CallCtlConnNetworkAlertingEv", callId: call.id, address: to }),
+      ], this.localAddresses(call));
+    }
+  }
+
+  private offerPstn(call: Call, to: string): void {
+    call.connections.push({ address: to, local: false, state: "NETWORK_ALERTING" });
+    this.publish([
+      this.stamp(call, { id: "ConnCreatedEv", callId: call.id, address: to }),
+      this.stamp(call, { id: "ConnInProgressEv", callId: call.id, address: to }),
+      this.stamp(call, { id: "CallCtlConnNetworkReachedEv", callId: call.id, address: to }),
+      this.stamp(call, { id: "ConnAlertingEv", callId: call.id, address: to }),
+      this.stamp(call, { id: "CallCtlConnNetworkAlertingEv", callId: call.id, address: to }),
+    ], this.localAddresses(call));
+  }
+
+  /** An inbound call over the trunk: the caller is external here. */
+  acceptFromTrunk(peer: { cluster: string; callId: string }, from: string, to: string): { callId: string } | "busy" | "unknown" {
+    if (!this.devices.has(to)) return "unknown";
+    const call: Call = { id: newCallId(this.name), connections: [{ address: from, local: false, state: "ESTABLISHED" }], callingAddress: from, calledAddress: to, peer };
+    this.calls.set(call.id, call);
+    this.publish([
+      this.stamp(call, { id: "CallActiveEv", callId: call.id }),
+      this.stamp(call, { id: "ConnCreatedEv", callId: call.id, address: from }),
+      this.stamp(call, { id: "ConnConnectedEv", callId: call.id, address: from }),
+    ], [to]);
+    this.offerLocal(call, to);
+    const dest = call.connections.find((c) => c.address === to)!;
+    if (dest.state === "FAILED") {
+      // the near half hears busy and stays up until its caller hangs up
+      call.peer = undefined;
+      this.clear(call, JtapiCause.BUSY, null);
+      return "busy";
+    }
+    return { callId: call.id };
+  }
+
+  // ---- actions on a call ----
+
+  answer(callId: string, dn: string): void {
+    const call = this.call(callId);
+    const conn = this.connectionOf(call, dn);
+    if (conn.state !== "ALERTING") throw new SwitchFault("InvalidStateException", `call ${callId} is not ringing at DN ${dn}`);
+    const dev = this.device(dn);
+    if (dev.config.kind === "remoteTerminal" && dev.activeRemoteDestination === null) throw new SwitchFault("InvalidStateException", `remote terminal ${dn} is not extended`);
+    conn.state = "ESTABLISHED";
+    conn.termState = "TALKING";
+    const t = dev.terminal;
+    this.publish([
+      this.stamp(call, { id: "ConnConnectedEv", callId, address: dn }),
+      this.stamp(call, { id: "CallCtlConnEstablishedEv", callId, address: dn }),
+      this.stamp(call, { id: "TermConnActiveEv", callId, address: dn, terminal: t }),
+      this.stamp(call, { id: "CallCtlTermConnTalkingEv", callId, address: dn, terminal: t }),
+    ], this.localAddresses(call));
+    if (call.peer) this.network.peerAnswered(call.peer);
+  }
+
+  /** The far half of a trunk call was answered: the external party is connected. */
+  farAnswered(callId: string): void {
+    const call = this.calls.get(callId);
+    const external = call?.connections.find((c) => !c.local && c.state !== "DISCONNECTED" && c.state !== "ESTABLISHED");
+    if (!call || !external) return;
+    external.state = "ESTABLISHED";
+    this.publish([
+      this.stamp(call, { id: "ConnConnectedEv", callId, address: external.address }),
+      this.stamp(call, { id: "CallCtlConnEstablishedEv", callId, address: external.address }),
+    ], this.localAddresses(call));
+  }
+
+  /** The far half failed (busy, unknown): the external party fails; the caller hears busy until it hangs up. */
+  farFailed(callId: string, cause: number): void {
+    const call = this.calls.get(callId);
+    const external = call?.connections.find((c) => !c.local && c.state !== "DISCONNECTED" && c.state !== "FAILED");
+    if (!call || !external) return;
+    external.state = "FAILED";
+    call.peer = undefined;
+    this.publish([
+      this.stamp(call, { id: "ConnFailedEv", callId, address: external.address, cause }),
+      this.stamp(call, { id: "CallCtlConnFailedEv", callId, address: external.address, cause }),
+    ], this.localAddresses(call));
+  }
+
+  /** A person at a PSTN phone answers (remote destinations). */
+  pstnAnswer(number: string): Call {
+    const call = [...this.calls.values()].find((c) => c.connections.some((x) => !x.local && x.address === number && x.state === "NETWORK_ALERTING"));
+    if (!call) throw new SwitchFault("InvalidStateException", `no call is ringing at ${number}`);
+    this.farAnswered(call.id);
+    return call;
+  }
+
+  pstnHangup(number: string): Call {
+    const call = [...this.calls.values()].find((c) => c.connections.some((x) => !x.local && x.address === number && x.state !== "DISCONNECTED"));
+    if (!call) throw new SwitchFault("InvalidStateException", `${number} has no call`);
+    this.clear(call, JtapiCause.NORMAL, number);
+    return call;
+  }
+
+  hold(callId: string, dn: string): void {
+    const call = this.call(callId);
+    const conn = this.connectionOf(call, dn);
+    if (conn.termState !== "TALKING" || conn.state !== "ESTABLISHED") throw new SwitchFault("InvalidStateException", `call ${callId} is not talking at DN ${dn}`);
+    conn.termState = "HELD";
+    this.publish([this.stamp(call, { id: "CallCtlTermConnHeldEv", callId, address: dn, terminal: this.device(dn).terminal })], this.localAddresses(call));
+  }
+
+  unhold(callId: string, dn: string): void {
+    const call = this.call(callId);
+    const conn = this.connectionOf(call, dn);
+    if (conn.termState !== "HELD") throw new SwitchFault("InvalidStateException", `call ${callId} is not held at DN ${dn}`);
+    conn.termState = "TALKING";
+    this.publish([this.stamp(call, { id: "CallCtlTermConnTalkingEv", callId, address: dn, terminal: this.device(dn).terminal, cause: JtapiCause.UNHOLD })], this.localAddresses(call));
+  }
+
+  /** A party hangs up. With two parties left UCM clears the whole call. */
+  disconnect(callId: string, dn: string): void {
+    const call = this.call(callId);
+    this.connectionOf(call, dn);
+    this.clear(call, JtapiCause.NORMAL, dn);
+  }
+
+  /** Clears the call: the dropping party first, then the others, then CallInvalidEv. */
+  private clear(call: Call, cause: number, first: string | null): void {
+    const addresses = this.localAddresses(call);
+    const order = [...call.connections].sort((a, b) => (a.address === first ? -1 : b.address === first ? 1 : 0));
+    const events: PendingEvent[] = [];
+    for (const conn of order) {
+      if (conn.state === "DISCONNECTED") continue;
+      if (conn.local && conn.termState && conn.termState !== "DROPPED") {
+        const t = this.devices.get(conn.address)?.terminal;
+        events.push({ id: "TermConnDroppedEv", callId: call.id, address: conn.address, terminal: t, cause });
+        events.push({ id: "CallCtlTermConnDroppedEv", callId: call.id, address: conn.address, terminal: t, cause });
+        conn.termState = "DROPPED";
+      }
+      conn.state = "DISCONNECTED";
+      events.push({ id: "ConnDisconnectedEv", callId: call.id, address: conn.address, cause });
+      events.push({ id: "CallCtlConnDisconnectedEv", callId: call.id, address: conn.address, cause });
+    }
+    events.push({ id: "CallInvalidEv", callId: call.id, cause });
+    this.calls.delete(call.id);
+    this.publish(events.map((e) => this.stamp(call, e)), addresses);
+    if (call.peer) {
+      const peer = call.peer;
+      call.peer = undefined;
+      this.network.peerCleared(peer);
+    }
+  }
+
+  /** The far half was cleared: clear this half too. */
+  farCleared(callId: string): void {
+    const call = this.calls.get(callId);
+    if (call) {
+      call.peer = undefined;
+      this.clear(call, JtapiCause.NORMAL, call.connections.find((c) => !c.local)?.address ?? null);
+    }
+  }
+
+  // ---- devices ----
+
+  setInService(dn: string, inService: boolean): void {
+    const dev = this.device(dn);
+    if (dev.inService === inService) throw new SwitchFault("InvalidStateException", `DN ${dn} is already ${inService ? "in" : "out of"} service`);
+    if (!inService) for (const call of this.callsOf(dn)) this.clear(call, JtapiCause.NORMAL, dn);
+    dev.inService = inService;
+    const t = dev.terminal;
+    this.publish(inService
+      ? [{ id: "CiscoTermInServiceEv", terminal: t, address: dn }, { id: "CiscoAddrInServiceEv", address: dn }]
+      : [{ id: "CiscoTermOutOfServiceEv", terminal: t, address: dn }, { id: "CiscoAddrOutOfServiceEv", address: dn }], [dn]);
+  }
+
+  private stamp(call: Call, e: PendingEvent): PendingEvent {
+    return { callingAddress: call.callingAddress, calledAddress: call.calledAddress, ...e };
+  }
+
+  /** What the switch believes about these devices and their calls (JTAPI's snapshot events, in one answer). */
+  snapshot(dns: Set<string>): Snapshot {
+    const addresses = [...this.devices.values()]
+      .filter((d) => dns.has(d.config.dn))
+      .map((d) => ({ address: d.config.dn, terminal: d.terminal, kind: d.config.kind, inService: d.inService, terminalInService: d.inService }));
+    const calls = [...this.calls.values()]
+      .filter((c) => c.connections.some((x) => x.local && dns.has(x.address) && x.state !== "DISCONNECTED"))
+      .map((c) => ({
+        callId: c.id,
+        callingAddress: c.callingAddress,
+        calledAddress: c.calledAddress,
+        connections: c.connections.filter((x) => x.state !== "DISCONNECTED").map((x) => ({ address: x.address, state: x.state, ...(x.local && x.termState ? { terminalState: x.termState } : {}) })),
+      }));
+    return { addresses, calls };
+  }
+
+  /** A device as the control API shows it. */
+  describe(dn: string): object {
+    const d = this.device(dn);
+    return {
+      cluster: this.name,
+      dn,
+      kind: d.config.kind,
+      terminal: d.terminal,
+      inService: d.inService,
+      ...(d.config.kind === "remoteTerminal" ? { remoteDestinations: d.config.remoteDestinations, activeRemoteDestination: d.activeRemoteDestination } : {}),
+      calls: this.callsOf(dn).map((c) => {
+        const mine = c.connections.find((x) => x.address === dn)!;
+        return {
+          callId: c.id,
+          state: mine.state,
+          terminalState: mine.termState ?? null,
+          callingAddress: c.callingAddress,
+          calledAddress: c.calledAddress,
+          parties: c.connections.filter((x) => x.address !== dn).map((x) => ({ address: x.address, state: x.state, local: x.local })),
+        };
+      }),
+    };
+  }
+}
