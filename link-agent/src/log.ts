@@ -1,0 +1,10 @@
+import { pino, type Logger } from "pino";
+
+/** Structured logs on stderr; secrets never leave the process. */
+export function createLogger(level: string, base: Record<string, string>): Logger {
+  return pino({
+    level,
+    base: { program: "link-agent", ...base },
+    redact: { paths: ["password", "linkKey", "*.password", "*.linkKey", "headers.authorization"], censor: "[secret]" },
+  }, pino.destination(2));
+}

@@ -1,0 +1,195 @@
+// JTAPI's per-connection events -> switch-neutral per-DN facts (shared/uplink.ts), in order.
+// JTAPI tells every observer of a call about every connection of it; T-Server needs, for each DN it
+// serves, "this call is now dialing / ringing / established / held / gone here".
+import { CallType, DNRole } from "../../shared/tlib.js";
+import { JtapiCause, type JtapiEvent, type Snapshot } from "../../shared/switch-link.js";
+import type { CallPhase, SnapshotDn, SwitchEvent } from "../../shared/uplink.js";
+
+interface CallState {
+  calling: string | null;
+  called: string | null;
+  /** Phase of each DN this agent serves that is a party of the call. */
+  phases: Map<string, CallPhase>;
+  /** Addresses whose connection is established (any party, local or not). */
+  established: Set<string>;
+}
+
+type Emit = (event: SwitchEvent) => void;
+
+export class Normalizer {
+  /** Which link serves each DN: the first whose snapshot lists it. */
+  private owner = new Map<string, string>();
+  private service = new Map<string, { address: boolean; terminal: boolean }>();
+  private calls = new Map<string, CallState>();
+
+  linkOf(dn: string): string | undefined {
+    return this.owner.get(dn);
+  }
+
+  servedBy(link: string): string[] {
+    return [...this.owner].filter(([, l]) => l === link).map(([dn]) => dn);
+  }
+
+  private serves(link: string, dn: string | undefined | null): dn is string {
+    return !!dn && this.owner.get(dn) === link;
+  }
+
+  private isLocal(dn: string | null | undefined): boolean {
+    return !!dn && this.owner.has(dn);
+  }
+
+  /** A link's snapshot: claims its DNs, rebuilds their calls, and returns the snapshot fact. */
+  snapshot(link: string, snap: Snapshot, time: string): SwitchEvent {
+    for (const a of snap.addresses) if (!this.owner.has(a.address)) this.owner.set(a.address, link);
+    const mine = snap.addresses.filter((a) => this.owner.get(a.address) === link);
+    const dns: SnapshotDn[] = mine.map((a) => ({ dn: a.address, kind: a.kind, inService: a.inService && a.terminalInService, calls: [] }));
+    const byDn = new Map(dns.map((d) => [d.dn, d]));
+    for (const a of mine) this.service.set(a.address, { address: a.inService, terminal: a.terminalInService });
+    // forget what this link's DNs were doing: the snapshot is the truth now
+    for (const [callId, call] of this.calls) {
+      for (const dn of byDn.keys()) call.phases.delete(dn);
+      if (call.phases.size === 0) this.calls.delete(callId);
+    }
+    for (const c of snap.calls) {
+      const established = new Set(c.connections.filter((x) => x.state === "ESTABLISHED").map((x) => x.address));
+      const state: CallState = this.calls.get(c.callId) ?? { calling: c.callingAddress, called: c.calledAddress, phases: new Map(), established };
+      this.calls.set(c.callId, state);
+      for (const conn of c.connections) {
+        const entry = byDn.get(conn.address);
+        if (!entry) continue;
+        const other = c.connections.find((x) => x.address !== conn.address)?.address;
+        const isCaller = c.callingAddress === conn.address;
+        let phase: CallPhase;
+        if (conn.terminalState === "HELD") phase = "held";
+        else if (conn.state === "ALERTING" || conn.state === "OFFERED") phase = "ringing";
+        else if (conn.state === "INITIATED" || conn.state === "DIALING") phase = "dialing";
+        else if (conn.state === "ESTABLISHED") phase = isCaller && ![...established].some((a) => a !== conn.address) ? "dialing" : "established";
+        else continue;
+        state.phases.set(conn.address, phase);
+        entry.calls.push({
+          callId: c.callId,
+          phase,
+          ...(other ? { otherDN: other } : {}),
+          role: isCaller ? DNRole.Origination : DNRole.Destination,
+          callType: this.callType(isCaller, other),
+        });
+      }
+    }
+    return { kind: "snapshot", time, dns };
+  }
+
+  private callType(isCaller: boolean, other: string | null | undefined): number {
+    if (this.isLocal(other)) return CallType.Internal;
+    return isCaller ? CallType.Outbound : CallType.Inbound;
+  }
+
+  /** Turns one JTAPI event from a link into zero or more per-DN facts. */
+  apply(link: string, e: JtapiEvent, emit: Emit): void {
+    const a = e.address;
+    switch (e.id) {
+      case "CiscoAddrInServiceEv":
+      case "CiscoAddrOutOfServiceEv":
+      case "CiscoTermInServiceEv":
+      case "CiscoTermOutOfServiceEv": {
+        if (!this.serves(link, a)) return;
+        const s = this.service.get(a) ?? { address: true, terminal: true };
+        const before = s.address && s.terminal;
+        if (e.id.startsWith("CiscoAddr")) s.address = e.id === "CiscoAddrInServiceEv";
+        else s.terminal = e.id === "CiscoTermInServiceEv";
+        this.service.set(a, s);
+        const after = s.address && s.terminal;
+        if (before !== after) emit({ kind: "service", time: e.time, dn: a, inService: after });
+        return;
+      }
+      case "CallInvalidEv": {
+        const call = e.callId ? this.calls.get(e.callId) : undefined;
+        if (call) for (const dn of call.phases.keys()) if (this.serves(link, dn)) emit({ kind: "released", time: e.time, dn, callId: e.callId!, cause: "normal" });
+        if (e.callId) this.calls.delete(e.callId);
+        return;
+      }
+    }
+    if (!e.callId) return;
+    const call = this.callState(e);
+    switch (e.id) {
+      case "CallCtlConnDialingEv":
+        if (this.serves(link, a) && !call.phases.has(a)) {
+          call.phases.set(a, "dialing");
+          emit({ kind: "dialing", time: e.time, dn: a, callId: e.callId, ...opt(call.called), callType: this.callType(true, call.called) });
+        }
+        return;
+      case "CallCtlConnAlertingEv":
+        if (this.serves(link, a) && !call.phases.has(a)) {
+          call.phases.set(a, "ringing");
+          emit({ kind: "ringing", time: e.time, dn: a, callId: e.callId, ...opt(call.calling), callType: this.callType(false, call.calling) });
+        }
+        return;
+      case "CallCtlConnEstablishedEv": {
+        if (!a) return;
+        call.established.add(a);
+        // the caller's own "established" right after dialing only means the digits went out
+        if (this.serves(link, a) && call.phases.get(a) === "ringing") {
+          call.phases.set(a, "established");
+          emit({ kind: "established", time: e.time, dn: a, callId: e.callId, ...opt(call.calling), callType: this.callType(false, call.calling) });
+        }
+        if (a !== call.calling) {
+          for (const [dn, phase] of call.phases) {
+            if (dn !== a && phase === "dialing" && this.serves(link, dn)) {
+              call.phases.set(dn, "established");
+              emit({ kind: "established", time: e.time, dn, callId: e.callId, ...opt(call.called ?? a), callType: this.callType(true, call.called ?? a) });
+            }
+          }
+        }
+        return;
+      }
+      case "CallCtlTermConnHeldEv":
+        if (this.serves(link, a) && call.phases.get(a) === "established") {
+          call.phases.set(a, "held");
+          emit({ kind: "held", time: e.time, dn: a, callId: e.callId });
+        }
+        return;
+      case "CallCtlTermConnTalkingEv":
+        if (this.serves(link, a) && call.phases.get(a) === "held") {
+          call.phases.set(a, "established");
+          emit({ kind: "retrieved", time: e.time, dn: a, callId: e.callId });
+        }
+        return;
+      case "CallCtlConnFailedEv":
+        // the far party could not be reached: the caller hears busy (or reorder) until it hangs up
+        if (a && a !== call.calling && e.cause === JtapiCause.BUSY) {
+          for (const [dn, phase] of call.phases) {
+            if (dn !== a && phase === "dialing" && this.serves(link, dn)) emit({ kind: "busy", time: e.time, dn, callId: e.callId, otherDN: a });
+          }
+        }
+        return;
+      case "CallCtlConnDisconnectedEv":
+        if (this.serves(link, a) && call.phases.has(a)) {
+          call.phases.delete(a);
+          emit({ kind: "released", time: e.time, dn: a, callId: e.callId, cause: e.cause === JtapiCause.BUSY ? "busy" : e.cause === JtapiCause.CALL_NOT_ANSWERED ? "noAnswer" : "normal" });
+        }
+        return;
+    }
+  }
+
+  private callState(e: JtapiEvent): CallState {
+    let call = this.calls.get(e.callId!);
+    if (!call) {
+      call = { calling: e.callingAddress ?? null, called: e.calledAddress ?? null, phases: new Map(), established: new Set() };
+      this.calls.set(e.callId!, call);
+    }
+    if (e.callingAddress !== undefined && e.callingAddress !== null) call.calling = e.callingAddress;
+    if (e.calledAddress !== undefined && e.calledAddress !== null) call.called = e.calledAddress;
+    return call;
+  }
+
+  /** A link went down: its DNs' calls are unknown until its next snapshot. */
+  forgetLink(link: string): void {
+    for (const [callId, call] of this.calls) {
+      for (const dn of [...call.phases.keys()]) if (this.owner.get(dn) === link) call.phases.delete(dn);
+      if (call.phases.size === 0) this.calls.delete(callId);
+    }
+  }
+}
+
+function opt(otherDN: string | null | undefined): { otherDN?: string } {
+  return otherDN ? { otherDN } : {};
+}
