@@ -9,6 +9,16 @@ export default defineConfig({
       { test: { name: "shared", include: ["shared/test/**/*.test.ts", "test/docs/**/*.test.ts"] } },
       { test: { name: "sim", include: ["infra/ucm-sim/test/**/*.test.ts"], testTimeout: 20_000 } },
       { test: { name: "link-agent", include: ["link-agent/test/**/*.test.ts"], testTimeout: 20_000 } },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          env: { WRANGLER_SEND_METRICS: "false" },
+        },
+      },
     ],
   },
 });
