@@ -3,6 +3,7 @@
 // provisioning. Writes .local/demo.json; Ctrl-C stops every process.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import { join } from "node:path";
 import { type Child, startChild, waitForHttp } from "./lib/processes.js";
 import { type DnPlan, dnObjectFor, provisionDemo } from "./lib/provision.js";
@@ -16,13 +17,13 @@ const simConfig = process.env.UCM_SIM_CONFIG ?? "infra/ucm-sim/config/demo.json"
 const children: Child[] = [];
 let stopping = false;
 
-async function stopAll(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    console.log("\nstopping...");
-    // agents first, so that they do not report the others going away as faults
-    for (const child of [...children].reverse()) await child.stop();
-  }
+async function stopAll(code: number): Promise<void> {
+  // Ctrl-C reaches every process of the group, and tsx relays it once more: stop once
+  if (stopping) return;
+  stopping = true;
+  console.log("\nstopping...");
+  // agents first, so that they do not report the others going away as faults
+  for (const child of [...children].reverse()) await child.stop();
   process.exit(code);
 }
 process.on("SIGINT", () => void stopAll(0));
@@ -37,8 +38,27 @@ function writeSecretFile(path: string, content: string): void {
   chmodSync(path, 0o600);
 }
 
+/** A child that dies while the system runs takes the whole demo down, loudly. */
+function watch(child: Child, logFile: string): Child {
+  child.proc.once("exit", (code, signal) => {
+    if (stopping) return;
+    console.error(`${child.name} exited (${signal ?? code}); its log is ${logFile}`);
+    void stopAll(1);
+  });
+  children.push(child);
+  return child;
+}
+
+async function portFree(p: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer().once("error", () => resolve(false)).once("listening", () => probe.close(() => resolve(true)));
+    probe.listen(p, "127.0.0.1");
+  });
+}
+
 async function main(): Promise<void> {
   const t0 = Date.now();
+  if (!(await portFree(port))) throw new Error(`port ${port} is in use (is another \`npm start\` running?); choose another with PORT=<port> npm start`);
   mkdirSync(local, { recursive: true, mode: 0o700 });
   mkdirSync(logs, { recursive: true });
   const previous = readJson<{ adminToken?: string; keys?: any }>(join(local, "demo.json"));
@@ -47,14 +67,12 @@ async function main(): Promise<void> {
 
   // 1. the simulated clusters
   const readyFile = join(local, "sim-ready.json");
-  const sim = startChild("ucm-sim", process.execPath, [...tsx, "infra/ucm-sim/src/main.ts", "--config", simConfig, "--ready-file", readyFile], { logFile: join(logs, "ucm-sim.log") });
-  children.push(sim);
+  const sim = watch(startChild("ucm-sim", process.execPath, [...tsx, "infra/ucm-sim/src/main.ts", "--config", simConfig, "--ready-file", readyFile], { logFile: join(logs, "ucm-sim.log") }), join(logs, "ucm-sim.log"));
   // 2. the control plane, under wrangler dev with its state kept in .local/state
-  const wrangler = startChild("wrangler", process.execPath, [
+  watch(startChild("wrangler", process.execPath, [
     "node_modules/wrangler/bin/wrangler.js", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", join(local, "state"),
     "--var", `ADMIN_TOKEN:${adminToken}`, "--show-interactive-dev-session=false", "--log-level", "warn",
-  ], { env: { WRANGLER_SEND_METRICS: "false" }, logFile: join(logs, "worker.log") });
-  children.push(wrangler);
+  ], { env: { WRANGLER_SEND_METRICS: "false" }, logFile: join(logs, "worker.log") }), join(logs, "worker.log"));
 
   const simReadyLine = await sim.waitFor(/^ucm-sim ready /, 30_000);
   const simReady = JSON.parse(simReadyLine.replace(/^ucm-sim ready /, "")) as { controlUrl: string; clusters: Record<string, { linkHost?: string; linkPort: number }> };
@@ -77,8 +95,8 @@ async function main(): Promise<void> {
       links: [{ name: "link-1", host: cluster.linkHost ?? "127.0.0.1", port: cluster.linkPort, user: user.user, password: user.password }],
       log: { level: "info" },
     }, null, 2));
-    const agent = startChild(`agent ${site}`, process.execPath, [...tsx, "link-agent/src/main.ts", "--config", configPath], { logFile: join(logs, `link-agent-${site}.log`) });
-    children.push(agent);
+    const agentLog = join(logs, `link-agent-${site}.log`);
+    watch(startChild(`agent ${site}`, process.execPath, [...tsx, "link-agent/src/main.ts", "--config", configPath], { logFile: agentLog }), agentLog);
   }
 
   const demo = {
