@@ -107,7 +107,11 @@ export const SiteToAgent = z.discriminatedUnion("t", [
     active: z.boolean(),
     /** Highest sequence number of this stream already applied; resend everything after it. */
     resumeAfter: z.number().int().nonnegative(),
+    /** The site's link options (sections link-tls and link-N), secrets included: the agent needs them. */
+    options: z.record(z.string(), z.record(z.string(), z.string())).default({}),
   }),
+  /** The site's link options changed (all link sections, as they are now). */
+  z.object({ t: z.literal("options"), options: z.record(z.string(), z.record(z.string(), z.string())) }),
   z.object({ t: z.literal("ack"), upTo: z.number().int().nonnegative() }),
   SiteCommand,
   /** This agent became the active (or standby) one of its site. */

@@ -8,6 +8,10 @@ export const LinkConfig = z.object({
   port: z.number().int().min(1).max(65535),
   user: z.string().min(1),
   password: z.string().min(1),
+  /** The CTIManager's TLS port, used when this link runs over TLS. */
+  tlsPort: z.number().int().min(1).max(65535).default(2749),
+  /** Local values of this link's section (tls-instance-id, tls-auth-code); they win over the site's. */
+  options: z.record(z.string(), z.string()).default({}),
 }).strict();
 export type LinkConfig = z.infer<typeof LinkConfig>;
 
@@ -17,6 +21,10 @@ export const AgentConfig = z.object({
   role: z.enum(["primary", "backup"]).default("primary"),
   controlPlane: z.object({ url: z.string().url(), linkKey: z.string().min(1) }).strict(),
   links: z.array(LinkConfig).min(1),
+  /** Local values of section link-tls (the password, typically, from LINK_TLS_PASSWORD); they win over the site's. */
+  linkTls: z.record(z.string(), z.string()).default({}),
+  /** How long to wait at start for the site's link options before connecting the links with local options only. */
+  optionsWaitMs: z.number().int().min(0).max(120_000).default(10_000),
   batch: z.object({
     maxEvents: z.number().int().min(1).max(5000).default(500),
     maxDelayMs: z.number().int().min(0).max(1000).default(5),
@@ -32,7 +40,10 @@ export const AgentConfig = z.object({
 });
 export type AgentConfig = z.infer<typeof AgentConfig>;
 
-/** Applies environment overrides: TSERVER_URL, TSERVER_LINK_KEY, LINK_AGENT_ID/ROLE/SITE, LINK_<n>_HOST/PORT/USER/PASSWORD, LOG_LEVEL. */
+/**
+ * Applies environment overrides: TSERVER_URL, TSERVER_LINK_KEY, LINK_AGENT_ID/ROLE/SITE, LOG_LEVEL,
+ * LINK_TLS_PASSWORD, LINK_<n>_HOST/PORT/TLS_PORT/USER/PASSWORD/TLS_AUTH_CODE/TLS_INSTANCE_ID.
+ */
 export function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): Record<string, any> {
   const out = structuredClone(raw);
   out.controlPlane ??= {};
@@ -42,15 +53,18 @@ export function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): Reco
   if (env.LINK_AGENT_ROLE) out.role = env.LINK_AGENT_ROLE;
   if (env.LINK_AGENT_SITE) out.site = env.LINK_AGENT_SITE;
   if (env.LOG_LEVEL) out.log = { ...out.log, level: env.LOG_LEVEL };
+  if (env.LINK_TLS_PASSWORD) out.linkTls = { ...out.linkTls, password: env.LINK_TLS_PASSWORD };
   out.links ??= [];
   for (const [key, value] of Object.entries(env)) {
-    const m = /^LINK_(\d+)_(HOST|PORT|USER|PASSWORD)$/.exec(key);
+    const m = /^LINK_(\d+)_(HOST|PORT|TLS_PORT|USER|PASSWORD|TLS_AUTH_CODE|TLS_INSTANCE_ID)$/.exec(key);
     if (!m || value === undefined) continue;
     const name = `link-${m[1]}`;
     let link = out.links.find((l: { name: string }) => l.name === name);
     if (!link) out.links.push((link = { name }));
-    const field = m[2]!.toLowerCase();
-    link[field] = field === "port" ? Number(value) : value;
+    const field = m[2]!;
+    if (field === "TLS_AUTH_CODE" || field === "TLS_INSTANCE_ID") link.options = { ...link.options, [field.toLowerCase().replace(/_/g, "-")]: value };
+    else if (field === "TLS_PORT") link.tlsPort = Number(value);
+    else link[field.toLowerCase()] = field === "PORT" ? Number(value) : value;
   }
   return out;
 }

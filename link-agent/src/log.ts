@@ -5,6 +5,6 @@ export function createLogger(level: string, base: Record<string, string>): Logge
   return pino({
     level,
     base: { program: "link-agent", ...base },
-    redact: { paths: ["password", "linkKey", "*.password", "*.linkKey", "headers.authorization"], censor: "[secret]" },
+    redact: { paths: ["password", "linkKey", "authCode", "*.password", "*.linkKey", "*.authCode", "*[\"tls-auth-code\"]", "headers.authorization"], censor: "[secret]" },
   }, pino.destination(2));
 }

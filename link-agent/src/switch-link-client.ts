@@ -1,6 +1,7 @@
 // One link to the CTIManager side (docs/switch-link.md): hello, snapshot, requests, events,
 // keepalive and reconnection. The socket comes from a factory so that a link can be plain TCP or TLS.
 import net from "node:net";
+import tls, { type ConnectionOptions } from "node:tls";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { encodeFrame, FrameDecoder, FrameError } from "../../shared/node/framing.js";
@@ -45,6 +46,15 @@ export class SwitchLinkClient {
       const socket = net.connect({ host, port });
       socket.setNoDelay(true);
       socket.once("connect", () => { socket.off("error", reject); resolve(socket); });
+      socket.once("error", reject);
+    });
+  }
+
+  static tls(host: string, port: number, options: ConnectionOptions): SocketFactory {
+    return () => new Promise((resolve, reject) => {
+      const socket = tls.connect({ host, port, ...options });
+      socket.setNoDelay(true);
+      socket.once("secureConnect", () => { socket.off("error", reject); resolve(socket); });
       socket.once("error", reject);
     });
   }

@@ -21,6 +21,8 @@ export interface UplinkOptions {
   links: () => Array<{ name: string; up: boolean }>;
   onCommand: (command: SiteCommand) => void;
   onResync: () => void;
+  /** The site's link options: at every welcome (`initial` on the first) and whenever they change. */
+  onOptions: (options: Record<string, Record<string, string>>, initial: boolean) => void;
   /** Called with true when the buffer is full (stop reading the switch), false when it has room again. */
   onBackpressure: (full: boolean) => void;
   backoff?: { minMs: number; maxMs: number };
@@ -39,6 +41,7 @@ export class Uplink {
   private attempt = 0;
   private stopped = false;
   private pressed = false;
+  private welcomes = 0;
   active = false;
 
   constructor(private readonly opts: UplinkOptions) {
@@ -137,6 +140,10 @@ export class Uplink {
         this.sentUpTo = Math.max(msg.resumeAfter, this.buffer.lastSeq - this.buffer.size);
         this.opts.log.info({ site: msg.site, active: msg.active, resumeAfter: msg.resumeAfter, resending: this.buffer.size }, "uplink connected");
         this.flushNow(ws);
+        this.opts.onOptions(msg.options, this.welcomes++ === 0);
+        return;
+      case "options":
+        this.opts.onOptions(msg.options, false);
         return;
       case "ack":
         this.buffer.ack(msg.upTo);

@@ -66,7 +66,7 @@ function start(opts: Partial<{ maxEvents: number; bufferEvents: number; onBackpr
   uplink = new Uplink({
     url: cp.url, site: "site-a", linkKey: "demo.k1.secret", agentId: "agent-a", role: "primary",
     batch: { maxEvents: opts.maxEvents ?? 500, maxDelayMs: 2 }, bufferEvents: opts.bufferEvents ?? 1000, log,
-    links: () => [{ name: "link-1", up: true }], onCommand: () => {}, onResync: () => {}, onBackpressure: opts.onBackpressure ?? (() => {}),
+    links: () => [{ name: "link-1", up: true }], onCommand: () => {}, onResync: () => {}, onOptions: () => {}, onBackpressure: opts.onBackpressure ?? (() => {}),
     backoff: { minMs: 20, maxMs: 50 },
   });
   uplink.start();

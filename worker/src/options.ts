@@ -42,16 +42,50 @@ export const TServerOptions: OptionSpec[] = [
   },
 ];
 
-export const sections: Record<string, OptionSpec[]> = { TServer: TServerOptions };
+const anyText = (value: string) => (value.length > 0 ? null : "a non-empty string");
+const port = integer(1, 65535);
+const afterRestart = "after restart";
+
+/** Section link-tls: TLS between the link agent and the CTIManager (the seed's "TLS Support"). */
+export const LinkTlsOptions: OptionSpec[] = [
+  { name: "password", default: "", validValues: "any characters", effective: afterRestart, secret: true, check: anyText,
+    description: "Passphrase that encrypts the link agent's keystore of certificates (PKCS#12 files under tls-cert-path). Prefer setting it on the agent's host (LINK_TLS_PASSWORD)." },
+  { name: "tls-cert-path", default: "", validValues: "a local path on the link agent's host", effective: afterRestart, check: anyText,
+    description: "Folder where the link agent keeps the pinned server certificate and its keystore." },
+  { name: "tls-capf-host", default: "", validValues: "a host name or IP address", effective: afterRestart, check: anyText,
+    description: "Host of the Cisco UCM CAPF service that issues the links' client certificates." },
+  { name: "tls-capf-port", default: "", validValues: "1-65535 (typically 3804)", effective: afterRestart, check: port,
+    description: "Port of the CAPF service." },
+  { name: "tls-tftp-host", default: "", validValues: "a host name or IP address", effective: afterRestart, check: anyText,
+    description: "Host of the Cisco UCM TFTP server that hands out the server certificate (trusted on first download)." },
+  { name: "tls-tftp-port", default: "", validValues: "1-65535 (typically 69)", effective: afterRestart, check: port,
+    description: "Port of the TFTP server." },
+];
+
+/** Section link-N: one link of the link agent to the CTIManager. */
+export const LinkOptions: OptionSpec[] = [
+  { name: "tls-instance-id", default: "", validValues: "any characters; one link per instance ID", effective: "link reconnect", check: anyText,
+    description: "Application instance ID of this link as configured on Cisco UCM (its CAPF profile). Each TLS link needs its own. A change drops and reconnects this link." },
+  { name: "tls-auth-code", default: "", validValues: "any characters", effective: "link reconnect", secret: true, check: anyText,
+    description: "Authorization string configured on Cisco UCM for the instance ID; needed once, for the first enrollment of the link's certificate, then to be removed. A change drops and reconnects this link." },
+];
+
+export const sections: Record<string, OptionSpec[]> = { TServer: TServerOptions, "link-tls": LinkTlsOptions, "link-N": LinkOptions };
 
 export function sectionSpec(section: string): OptionSpec[] | null {
-  return sections[section] ?? null;
+  if (/^link-\d+$/.test(section)) return LinkOptions;
+  return section === "link-N" ? null : (sections[section] ?? null);
+}
+
+/** Sections the link agents receive (and are told about when they change). */
+export function isLinkSection(section: string): boolean {
+  return section === "link-tls" || /^link-\d+$/.test(section);
 }
 
 /** Validates a whole section; returns the errors, each naming the option and its valid values. */
 export function validateSection(section: string, values: Record<string, string>): string[] {
   const spec = sectionSpec(section);
-  if (!spec) return [`unknown section "${section}": known sections are ${Object.keys(sections).join(", ")}`];
+  if (!spec) return [`unknown section "${section}": known sections are TServer, link-tls, link-1, link-2, ...`];
   const errors: string[] = [];
   for (const [name, value] of Object.entries(values)) {
     const option = spec.find((o) => o.name === name);

@@ -33,6 +33,16 @@ export const ClusterConfig = z.object({
     devices: z.array(number).optional(),
   }).strict()).min(1),
   devices: z.array(DeviceConfig),
+  /** The cluster's security services: TLS port of the CTIManager, CAPF and TFTP (0 picks free ports). */
+  tls: z.object({
+    linkPort: z.number().int().min(0).max(65535).default(0),
+    capfPort: z.number().int().min(0).max(65535).default(0),
+    tftpPort: z.number().int().min(0).max(65535).default(0),
+    /** Keeps the cluster's CA and server key across runs (otherwise new ones every run). */
+    pkiDir: z.string().optional(),
+    /** Application User CAPF profiles: instance ID and its one-time authorization code. */
+    capfProfiles: z.array(z.object({ instanceId: z.string().min(1), authCode: z.string().min(1) }).strict()).default([]),
+  }).strict().optional(),
 }).strict();
 export type ClusterConfig = z.infer<typeof ClusterConfig>;
 

@@ -8,7 +8,7 @@ import type { TEvent } from "../../../shared/client-api.js";
 import { ErrorCode } from "../../../shared/tlib.js";
 import type { Delivery, DnConfig, DnInput } from "../dn/types.js";
 import { connIdFor } from "../crypto.js";
-import { optionValue, sectionSpec } from "../options.js";
+import { isLinkSection, optionValue, sectionSpec } from "../options.js";
 import { log } from "../log.js";
 
 interface AgentAttachment {
@@ -94,6 +94,15 @@ export class Site extends DurableObject<Env> {
       this.ctx.storage.sql.exec("INSERT INTO options (section, name, value) VALUES (?, ?, ?)", section, name, value);
     }
     this.options[section] = { ...values };
+    if (isLinkSection(section)) {
+      const options = this.linkOptions();
+      for (const { ws } of this.agentSockets()) this.send(ws, { t: "options", options });
+    }
+  }
+
+  /** The link sections as the agents need them: secrets included (they travel only on the agent's authenticated socket). */
+  private linkOptions(): Record<string, Record<string, string>> {
+    return Object.fromEntries(Object.entries(this.options).filter(([section]) => isLinkSection(section)));
   }
 
   option(section: string, name: string): string {
@@ -235,7 +244,7 @@ export class Site extends DurableObject<Env> {
     const active = !current || current.att.agentId === hello.agentId;
     att.active = active;
     ws.serializeAttachment(att);
-    this.send(ws, { t: "welcome", protocol: UPLINK_PROTOCOL, site: this.site, active, resumeAfter });
+    this.send(ws, { t: "welcome", protocol: UPLINK_PROTOCOL, site: this.site, active, resumeAfter, options: this.linkOptions() });
     log.info("link agent connected", { site: this.site, agentId: hello.agentId, role: hello.role, active, resumeAfter });
     if (active) {
       this.activeAgent = hello.agentId;
