@@ -114,7 +114,7 @@ export function startLinkAgent(config: AgentConfig, opts: { sockets?: Record<str
 
   async function setUpLinks(only?: string): Promise<void> {
     const targets = config.links.filter((l) => !only || l.name === only);
-    const decisions = await prepareTls(linkTlsOptions(), config.links.map((l) => ({ name: l.name, host: l.host, section: linkSection(l) })), log);
+    const decisions = await prepareTls(linkTlsOptions(), config.links.map((l) => ({ name: l.name, host: l.host, section: linkSection(l) })), log, only);
     if (stopped) return;
     for (const link of targets) {
       const decision = decisions.get(link.name) ?? null;

@@ -20,6 +20,7 @@ export class Normalizer {
   /** Which link serves each DN: the first whose snapshot lists it. */
   private owner = new Map<string, string>();
   private service = new Map<string, { address: boolean; terminal: boolean }>();
+  /** Each link's own view of each call (key link|callId): links see the same calls and must not mix. */
   private calls = new Map<string, CallState>();
 
   linkOf(dn: string): string | undefined {
@@ -45,15 +46,12 @@ export class Normalizer {
     const dns: SnapshotDn[] = mine.map((a) => ({ dn: a.address, kind: a.kind, inService: a.inService && a.terminalInService, calls: [] }));
     const byDn = new Map(dns.map((d) => [d.dn, d]));
     for (const a of mine) this.service.set(a.address, { address: a.inService, terminal: a.terminalInService });
-    // forget what this link's DNs were doing: the snapshot is the truth now
-    for (const [callId, call] of this.calls) {
-      for (const dn of byDn.keys()) call.phases.delete(dn);
-      if (call.phases.size === 0) this.calls.delete(callId);
-    }
+    // forget what this link knew: the snapshot is the truth now
+    this.forgetLink(link);
     for (const c of snap.calls) {
       const established = new Set(c.connections.filter((x) => x.state === "ESTABLISHED").map((x) => x.address));
-      const state: CallState = this.calls.get(c.callId) ?? { calling: c.callingAddress, called: c.calledAddress, phases: new Map(), established };
-      this.calls.set(c.callId, state);
+      const state: CallState = { calling: c.callingAddress, called: c.calledAddress, phases: new Map(), established };
+      this.calls.set(`${link}|${c.callId}`, state);
       for (const conn of c.connections) {
         const entry = byDn.get(conn.address);
         if (!entry) continue;
@@ -102,14 +100,14 @@ export class Normalizer {
         return;
       }
       case "CallInvalidEv": {
-        const call = e.callId ? this.calls.get(e.callId) : undefined;
+        const call = e.callId ? this.calls.get(`${link}|${e.callId}`) : undefined;
         if (call) for (const dn of call.phases.keys()) if (this.serves(link, dn)) emit({ kind: "released", time: e.time, dn, callId: e.callId!, cause: "normal" });
-        if (e.callId) this.calls.delete(e.callId);
+        if (e.callId) this.calls.delete(`${link}|${e.callId}`);
         return;
       }
     }
     if (!e.callId) return;
-    const call = this.callState(e);
+    const call = this.callState(link, e);
     switch (e.id) {
       case "CallCtlConnDialingEv":
         if (this.serves(link, a) && !call.phases.has(a)) {
@@ -170,23 +168,21 @@ export class Normalizer {
     }
   }
 
-  private callState(e: JtapiEvent): CallState {
-    let call = this.calls.get(e.callId!);
+  private callState(link: string, e: JtapiEvent): CallState {
+    const key = `${link}|${e.callId}`;
+    let call = this.calls.get(key);
     if (!call) {
       call = { calling: e.callingAddress ?? null, called: e.calledAddress ?? null, phases: new Map(), established: new Set() };
-      this.calls.set(e.callId!, call);
+      this.calls.set(key, call);
     }
     if (e.callingAddress !== undefined && e.callingAddress !== null) call.calling = e.callingAddress;
     if (e.calledAddress !== undefined && e.calledAddress !== null) call.called = e.calledAddress;
     return call;
   }
 
-  /** A link went down: its DNs' calls are unknown until its next snapshot. */
+  /** A link went down: its view of the calls is unknown until its next snapshot. */
   forgetLink(link: string): void {
-    for (const [callId, call] of this.calls) {
-      for (const dn of [...call.phases.keys()]) if (this.owner.get(dn) === link) call.phases.delete(dn);
-      if (call.phases.size === 0) this.calls.delete(callId);
-    }
+    for (const key of [...this.calls.keys()]) if (key.startsWith(`${link}|`)) this.calls.delete(key);
   }
 }
 

@@ -21,13 +21,14 @@ export interface Stack {
   sim: Awaited<ReturnType<typeof startSimulator>>;
   dir: string;
   agents: Record<string, Child>;
-  startAgent(site: string): Promise<Child>;
+  startAgent(site: string, opts?: { links?: object[]; waitForLink?: boolean }): Promise<Child>;
+  agentLog(site: string): Array<Record<string, unknown> & { msg: string }>;
   client(): TServerClient;
   simControl(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: { tenant?: string } = {}): Promise<Stack> {
+export async function startStack(opts: { tenant?: string; startAgents?: boolean } = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), "tserver-e2e-"));
   const simConfig = JSON.parse(readFileSync(SIM_CONFIG, "utf8"));
   const sim = await startSimulator({ config: simConfig, host: "127.0.0.1", controlPort: 0 });
@@ -44,26 +45,33 @@ export async function startStack(opts: { tenant?: string } = {}): Promise<Stack>
   const keys = await provisionDemo(api, ADMIN, tenant, plan);
 
   const agents: Record<string, Child> = {};
-  const startAgent = async (site: string): Promise<Child> => {
+  const startAgent = async (site: string, agentOpts: { links?: object[]; waitForLink?: boolean } = {}): Promise<Child> => {
     const cluster = sim.clusters[site]!;
     const user = simPlan.users[site]!;
     const configPath = join(dir, `link-agent-${site}.json`);
     writeFileSync(configPath, JSON.stringify({
       site, agentId: `${site}-primary`, role: "primary",
       controlPlane: { url: api, linkKey: keys.link[site] },
-      links: [{ name: "link-1", host: cluster.linkHost ?? "127.0.0.1", port: cluster.linkPort, user: user.user, password: user.password }],
+      links: agentOpts.links ?? [{ name: "link-1", host: cluster.linkHost ?? "127.0.0.1", port: cluster.linkPort, user: user.user, password: user.password }],
       batch: { maxEvents: 500, maxDelayMs: 2 },
       log: { level: "info" },
     }), { mode: 0o600 });
     const child = startChild(`agent ${site}`, process.execPath, ["--import", "tsx", "link-agent/src/main.ts", "--config", configPath], { logFile: join(dir, `agent-${site}.log`) });
     agents[site] = child;
-    await waitForLink(api, keys.client, site, true);
+    if (agentOpts.waitForLink !== false) await waitForLink(api, keys.client, site, true);
     return child;
   };
-  for (const site of Object.keys(plan)) await startAgent(site);
+  const agentLog = (site: string) => {
+    try {
+      return readFileSync(join(dir, `agent-${site}.log`), "utf8").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    } catch {
+      return [];
+    }
+  };
+  if (opts.startAgents !== false) for (const site of Object.keys(plan)) await startAgent(site);
 
   return {
-    api, keys, sim, dir, agents, startAgent,
+    api, keys, sim, dir, agents, startAgent, agentLog,
     client: () => new TServerClient({ api, key: keys.client, WebSocket: WebSocket as unknown as WebSocketCtor }),
     async simControl(method, path, body) {
       const res = await fetch(`${sim.controlUrl}${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });

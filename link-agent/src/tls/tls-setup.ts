@@ -27,7 +27,9 @@ export interface LinkTlsInput {
   section: Record<string, string | undefined>;
 }
 
-export async function prepareTls(linkTls: Record<string, string | undefined>, links: LinkTlsInput[], log: Logger): Promise<Map<string, TlsDecision>> {
+/** Decides for every link, or with `only` for that one link (the others still count for duplicate instance IDs). */
+export async function prepareTls(linkTls: Record<string, string | undefined>, allLinks: LinkTlsInput[], log: Logger, only?: string): Promise<Map<string, TlsDecision>> {
+  const links = allLinks.filter((l) => !only || l.name === only);
   const decisions = new Map<string, TlsDecision>();
   const anyTlsOption = Object.values(linkTls).some(Boolean) || links.some((l) => l.section["tls-instance-id"]);
   const missing = LINK_TLS_MANDATORY.filter((o) => !linkTls[o]);
@@ -49,12 +51,13 @@ export async function prepareTls(linkTls: Record<string, string | undefined>, li
 
   // one instance ID, one link: Cisco invalidates a certificate used by two connections at once
   const byInstance = new Map<string, string[]>();
-  for (const l of tlsLinks) byInstance.set(l.section["tls-instance-id"]!, [...(byInstance.get(l.section["tls-instance-id"]!) ?? []), l.name]);
+  const counted = allLinks.filter((l) => l.section["tls-instance-id"] && (links.includes(l) ? tlsLinks.includes(l) : true));
+  for (const l of counted) byInstance.set(l.section["tls-instance-id"]!, [...(byInstance.get(l.section["tls-instance-id"]!) ?? []), l.name]);
   for (const [instanceId, names] of byInstance) {
     if (names.length < 2) continue;
     const reason = `tls-instance-id ${instanceId} is configured on ${names.join(" and ")}: an instance ID may serve one link only (the cluster would invalidate its certificate); these links will not connect`;
     log.error({ instanceId, links: names }, reason);
-    for (const n of names) decisions.set(n, { link: n, mode: "refused", reason });
+    for (const n of names) if (links.some((l) => l.name === n)) decisions.set(n, { link: n, mode: "refused", reason });
   }
   const candidates = tlsLinks.filter((l) => !decisions.has(l.name));
   if (candidates.length === 0) return decisions;
