@@ -33,11 +33,11 @@ export const ClusterConfig = z.object({
     devices: z.array(number).optional(),
   }).strict()).min(1),
   devices: z.array(DeviceConfig),
-  /** The cluster's security services: TLS port of the CTIManager, CAPF and TFTP (0 picks free ports). */
+  /** The cluster's security services: TLS port of the CTIManager, CAPF and TFTP, on UCM's ports unless set (0 picks a free one). */
   tls: z.object({
-    linkPort: z.number().int().min(0).max(65535).default(0),
-    capfPort: z.number().int().min(0).max(65535).default(0),
-    tftpPort: z.number().int().min(0).max(65535).default(0),
+    linkPort: z.number().int().min(0).max(65535).default(2749),
+    capfPort: z.number().int().min(0).max(65535).default(3804),
+    tftpPort: z.number().int().min(0).max(65535).default(69),
     /** Keeps the cluster's CA and server key across runs (otherwise new ones every run). */
     pkiDir: z.string().optional(),
     /** Application User CAPF profiles: instance ID and its one-time authorization code. */
