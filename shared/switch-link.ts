@@ -33,6 +33,8 @@ export const JtapiCause = {
   TRANSFER: 212,
   CONFERENCE: 207,
   UNHOLD: 214,
+  /** RouteEndEv after the route select timer expired. */
+  TIMEOUT: 215,
 } as const;
 
 const dn = z.string().min(1).max(32).regex(/^[0-9A-Za-z*#+._-]+$/);
@@ -56,6 +58,8 @@ export const SwitchOp = z.discriminatedUnion("op", [
   z.object({ op: z.literal("disconnect"), callId: z.string(), address: dn }),
   z.object({ op: z.literal("hold"), callId: z.string(), address: dn }),
   z.object({ op: z.literal("unhold"), callId: z.string(), address: dn }),
+  /** Routes a call waiting at a route point (RouteSession.selectRoute); fails when the destination is invalid or out of service. */
+  z.object({ op: z.literal("selectRoute"), callId: z.string(), address: dn, destination: dn }),
 ]);
 export type SwitchOp = z.infer<typeof SwitchOp>;
 
@@ -140,6 +144,8 @@ export const JtapiEvent = z.object({
   callingAddress: z.string().nullable().optional(),
   calledAddress: z.string().nullable().optional(),
   lastRedirectedAddress: z.string().nullable().optional(),
+  /** RouteUsedEv: the destination the call was routed to. */
+  routeUsed: z.string().optional(),
   time: z.string(),
 });
 export type JtapiEvent = z.infer<typeof JtapiEvent>;

@@ -44,6 +44,10 @@ export const SwitchEvent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("held"), time, dn, callId }),
   z.object({ kind: z.literal("retrieved"), time, dn, callId }),
   z.object({ kind: z.literal("busy"), time, dn, callId, otherDN: z.string().optional() }),
+  /** A call waits at this route point for a routing decision. */
+  z.object({ kind: z.literal("routeRequest"), time, dn, callId, otherDN: z.string().optional(), dnis: z.string().optional(), callType }),
+  /** The call left this route point for `otherDN` (selected by the application). */
+  z.object({ kind: z.literal("routeUsed"), time, dn, callId, otherDN: z.string() }),
   z.object({ kind: z.literal("released"), time, dn, callId, cause: z.enum(["normal", "busy", "noAnswer", "failed"]) }),
   /** The switch's answer to a command; placed in the stream before the events the command caused. */
   z.object({
@@ -86,7 +90,7 @@ export const AgentToSite = z.discriminatedUnion("t", [AgentHello, AgentEvents]);
 export type AgentToSite = z.infer<typeof AgentToSite>;
 
 // ---- control plane -> agent ----
-export const CommandOp = z.enum(["makeCall", "answer", "release", "hold", "retrieve"]);
+export const CommandOp = z.enum(["makeCall", "answer", "release", "hold", "retrieve", "routeCall"]);
 export type CommandOp = z.infer<typeof CommandOp>;
 
 export const SiteCommand = z.object({

@@ -115,6 +115,18 @@ export class Normalizer {
           emit({ kind: "dialing", time: e.time, dn: a, callId: e.callId, ...opt(call.called), callType: this.callType(true, call.called) });
         }
         return;
+      case "RouteEv":
+        if (this.serves(link, a) && !call.phases.has(a)) {
+          call.phases.set(a, "ringing");
+          emit({ kind: "routeRequest", time: e.time, dn: a, callId: e.callId, ...opt(call.calling), ...(call.called ? { dnis: call.called } : {}), callType: this.callType(false, call.calling) });
+        }
+        return;
+      case "RouteUsedEv":
+        if (this.serves(link, a) && call.phases.has(a) && e.routeUsed) {
+          call.phases.delete(a);
+          emit({ kind: "routeUsed", time: e.time, dn: a, callId: e.callId, otherDN: e.routeUsed });
+        }
+        return;
       case "CallCtlConnAlertingEv":
         if (this.serves(link, a) && !call.phases.has(a)) {
           call.phases.set(a, "ringing");

@@ -1,3 +1,5 @@
+import { parseInvalidDestAction } from "./dn/agent-state.js";
+
 // Application options by section, like a T-Server application object in Configuration Server.
 // Every option states its default, its valid values and when a change takes effect; docs/options.md
 // is generated from the same facts (keep them in step).
@@ -39,6 +41,21 @@ export const TServerOptions: OptionSpec[] = [
       "How long a request waits for the switch's outcome (for example EventDialing after RequestMakeCall) " +
       "before it is answered with EventError 57 (timeout). Applies to the next request.",
     check: integer(1, 120),
+  },
+  {
+    name: "route-invalid-dest-action",
+    default: "none",
+    validValues: "none, notready, walkaway, logout",
+    effective: "immediately",
+    description:
+      "What to do with the agent at a DN when a call routed there (RequestRouteCall) fails because the DN is invalid or " +
+      "unavailable (error 177, or 415): none; notready (EventAgentNotReady); walkaway (EventAgentNotReady with AgentWorkMode 6); " +
+      "logout (EventAgentLogout). Nothing is done while DND is on at that DN, or when no agent is logged in there. " +
+      "Precedence: the request's extension INVALID_DEST_ACTION, then this option in section TServer of the destination " +
+      "DN's Annex, then this option here, else none. Values are taken in any case (NotReady = notready). " +
+      "Example: application logout, DN 1003's Annex notready, a request with INVALID_DEST_ACTION=walkaway: a failed route " +
+      "to 1003 with that request sets walkaway; without the extension, notready; to 1002 (no Annex value), logout.",
+    check: (value) => (parseInvalidDestAction(value) ? null : "one of none, notready, walkaway, logout"),
   },
 ];
 

@@ -45,7 +45,7 @@ describe("provisioning and keys", () => {
 describe("configuration", () => {
   it("validates options, naming the option and its valid values", async () => {
     const p = await provision("tenant-options", ["s1"]);
-    expect((await api("GET", "/v1/sites/s1/options/TServer", p.config)).body).toEqual({ "client-disconnect-grace": "10", "request-timeout": "10" });
+    expect((await api("GET", "/v1/sites/s1/options/TServer", p.config)).body).toEqual({ "client-disconnect-grace": "10", "request-timeout": "10", "route-invalid-dest-action": "none" });
     const bad = await api("PUT", "/v1/sites/s1/options/TServer", p.config, { "client-disconnect-grace": "soon" });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toContain("client-disconnect-grace");
@@ -71,5 +71,20 @@ describe("configuration", () => {
     ]);
     expect((await api("DELETE", "/v1/sites/s1/dns/1500", p.config)).status).toBe(204);
     expect((await api("GET", "/v1/sites/s1/dns/1500", p.config)).status).toBe(404);
+  });
+});
+
+describe("route-invalid-dest-action", () => {
+  it("is refused at configuration time with a value other than none, notready, walkaway, logout (any case)", async () => {
+    const p = await provision("tenant-f1", ["s1"]);
+    const bad = await api("PUT", "/v1/sites/s1/options/TServer", p.config, { "route-invalid-dest-action": "vacation" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toContain("route-invalid-dest-action");
+    expect(bad.body.error).toContain("none, notready, walkaway, logout");
+    const badAnnex = await api("PUT", "/v1/sites/s1/dns/1001", p.config, { type: "Extension", annex: { TServer: { "route-invalid-dest-action": "later" } } });
+    expect(badAnnex.status).toBe(400);
+    expect(badAnnex.body.error).toContain("annex: option TServer/route-invalid-dest-action");
+    expect((await api("PUT", "/v1/sites/s1/dns/1001", p.config, { type: "Extension", annex: { TServer: { "route-invalid-dest-action": "NotReady" } } })).status).toBe(201);
+    expect((await api("PUT", "/v1/sites/s1/options/TServer", p.config, { "route-invalid-dest-action": "logout" })).status).toBe(200);
   });
 });

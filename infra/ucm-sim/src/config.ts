@@ -16,6 +16,9 @@ export const DeviceConfig = z.object({
   /** CTI ports only: answer offered calls at once (media terminated by the application). */
   autoAnswer: z.boolean().default(false),
   remoteDestinations: z.array(z.object({ number, name: z.string() })).default([]),
+  /** Route points: how long a call waits for the application's route select (UCM: 5 s), and where it goes then. */
+  routeSelectTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
+  defaultDestination: number.optional(),
   inService: z.boolean().default(true),
 }).strict();
 export type DeviceConfig = z.infer<typeof DeviceConfig>;

@@ -99,6 +99,10 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
           controlled(op.address);
           cluster.unhold(op.callId, op.address);
           return {};
+        case "selectRoute":
+          controlled(op.address);
+          cluster.selectRoute(op.callId, op.address, op.destination);
+          return {};
       }
     };
 

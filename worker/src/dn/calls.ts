@@ -11,7 +11,7 @@ export interface CallChange {
   call: DnCall | undefined;
 }
 
-type CallEventName = "EventDialing" | "EventRinging" | "EventEstablished" | "EventHeld" | "EventRetrieved" | "EventReleased" | "EventDestinationBusy";
+type CallEventName = "EventDialing" | "EventRinging" | "EventEstablished" | "EventHeld" | "EventRetrieved" | "EventReleased" | "EventDestinationBusy" | "EventRouteRequest" | "EventRouteUsed";
 
 export function callEvent(name: CallEventName, dn: string, call: DnCall, time: string, extra: Partial<TEvent> = {}): TEvent {
   const event: TEvent = {
@@ -65,6 +65,19 @@ export function applyCallFact(dn: string, current: DnCall | undefined, ev: DnSwi
       if (!current || current.phase !== "held") return { events: [], call: current };
       const call: DnCall = { ...current, phase: "established" };
       return { events: [callEvent("EventRetrieved", dn, call, ev.time)], call };
+    }
+    case "routeRequest": {
+      if (current) return { events: [], call: current };
+      const call: DnCall = {
+        connID, callId: ev.callId, phase: "ringing", otherDN: ev.otherDN,
+        thisRole: DNRole.Destination, otherRole: DNRole.Origination, callType: ev.callType,
+      };
+      return { events: [callEvent("EventRouteRequest", dn, call, ev.time, ani(ev.otherDN, ev.dnis ?? dn))], call };
+    }
+    case "routeUsed": {
+      if (!current) return { events: [], call: undefined };
+      // the call has left the route point: EventRouteUsed names where it went
+      return { events: [callEvent("EventRouteUsed", dn, { ...current, otherDN: ev.otherDN }, ev.time)], call: undefined };
     }
     case "busy": {
       if (!current) return { events: [], call: current };

@@ -1,13 +1,14 @@
 // Dn: one per tenant + site + DN number. Owns the DN's configuration, service state, its calls as
 // this DN sees them, the client sessions registered on it, and the requests waiting for the switch.
 import { DurableObject } from "cloudflare:workers";
-import { type Env, sessionStub, siteStub } from "../env.js";
+import { type Env, dnStub, sessionStub, siteStub } from "../env.js";
 import type { ClientRequest, TEvent } from "../../../shared/client-api.js";
 import { ErrorCode } from "../../../shared/tlib.js";
 import type { CommandOp } from "../../../shared/uplink.js";
 import type { Delivery, DnCall, DnConfig, DnInput } from "../dn/types.js";
 import { addressStatus, applyCallFact, reconcile } from "../dn/calls.js";
 import { errorEvent } from "../errors.js";
+import { type AgentState, agentRequest, applyInvalidDestAction, type InvalidDestAction, loggedOut, parseInvalidDestAction } from "../dn/agent-state.js";
 import { log } from "../log.js";
 
 export interface DnIdentity {
@@ -33,19 +34,24 @@ interface Pending {
   sessionId: string;
   expect: TEvent["event"];
   callId?: string;
+  /** RequestRouteCall: where the call was sent, and the request's INVALID_DEST_ACTION, for feature F1. */
+  route?: { destination: string; action: InvalidDestAction | null };
   resolve: (outcome: RequestOutcome) => void;
   timer: ReturnType<typeof setTimeout>;
 }
+
+type CallPlan = { op: CommandOp; expect: TEvent["event"]; call?: DnCall; route?: Pending["route"] };
 
 interface Meta {
   identity: DnIdentity | null;
   config: DnConfig | null;
   switchInService: boolean;
   linkUp: boolean;
+  agent: AgentState;
 }
 
 export class Dn extends DurableObject<Env> {
-  private meta: Meta = { identity: null, config: null, switchInService: false, linkUp: false };
+  private meta: Meta = { identity: null, config: null, switchInService: false, linkUp: false, agent: loggedOut };
   private calls = new Map<string, DnCall>();
   private sessions = new Set<string>();
   private pendingByCommand = new Map<string, Pending>();
@@ -61,7 +67,8 @@ export class Dn extends DurableObject<Env> {
         CREATE TABLE IF NOT EXISTS calls (call_id TEXT PRIMARY KEY, body TEXT NOT NULL);
       `);
       const stored = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'state'").toArray()[0];
-      if (stored) this.meta = JSON.parse(stored.v) as Meta;
+      if (stored) this.meta = { ...(JSON.parse(stored.v) as Meta) };
+      this.meta.agent ??= loggedOut;
       for (const r of sql.exec<{ session_id: string }>("SELECT session_id FROM registrations")) this.sessions.add(r.session_id);
       for (const r of sql.exec<{ call_id: string; body: string }>("SELECT call_id, body FROM calls")) this.calls.set(r.call_id, JSON.parse(r.body) as DnCall);
     });
@@ -114,7 +121,7 @@ export class Dn extends DurableObject<Env> {
     this.pendingByAnswer.clear();
     this.sessions.clear();
     this.calls.clear();
-    this.meta = { identity: null, config: null, switchInService: false, linkUp: false };
+    this.meta = { identity: null, config: null, switchInService: false, linkUp: false, agent: loggedOut };
     await this.ctx.storage.deleteAll();
   }
 
@@ -200,6 +207,13 @@ export class Dn extends DurableObject<Env> {
       const event = { ...errorEvent(ev.errorCode ?? ErrorCode.Unknown, ev.errorMessage ?? "the switch refused the request", this.meta.identity!.number), site: this.meta.identity!.site, referenceID: pending.referenceID, time: ev.time };
       out.push({ idx, sessionId: pending.sessionId, event });
       pending.resolve({ status: 422, referenceID: pending.referenceID, event });
+      if (pending.route && (ev.errorCode === ErrorCode.TargetDNInvalid || ev.errorCode === ErrorCode.InvalidDestinationDN)) {
+        const { destination, action } = pending.route;
+        const identity = this.meta.identity!;
+        // the agent at the unavailable destination stops being routable (feature F1)
+        this.ctx.waitUntil(dnStub(this.env, identity.tenant, identity.site, destination).invalidDestination(action)
+          .catch((err) => log.warn("could not apply route-invalid-dest-action", { dn: destination, error: String(err) })));
+      }
       return;
     }
     pending.callId = pending.callId ?? ev.callId;
@@ -224,6 +238,28 @@ export class Dn extends DurableObject<Env> {
       void this.deliverTo(p.sessionId, [event]);
       p.resolve({ status: 422, referenceID: p.referenceID, event });
     }
+  }
+
+  // ---- emulated agent state ----
+
+  /** A call routed here failed as an invalid destination: apply route-invalid-dest-action (F1). */
+  async invalidDestination(requestAction: InvalidDestAction | null): Promise<void> {
+    const identity = this.meta.identity;
+    if (!identity || !this.meta.config) return;
+    const action = requestAction
+      ?? parseInvalidDestAction(this.meta.config.annex?.TServer?.["route-invalid-dest-action"])
+      ?? parseInvalidDestAction(await siteStub(this.env, identity.tenant, identity.site).option("TServer", "route-invalid-dest-action"))
+      ?? "none";
+    const change = applyInvalidDestAction(identity.number, this.meta.agent, action);
+    log.info("route to an invalid destination", { site: identity.site, dn: identity.number, action, applied: !!change });
+    if (!change) return;
+    this.meta.agent = change.state;
+    this.saveMeta();
+    await this.deliverToAll({ ...change.event, site: identity.site, time: new Date().toISOString() });
+  }
+
+  private async deliverToAll(event: TEvent): Promise<void> {
+    await Promise.all([...this.sessions].map((s) => this.deliverTo(s, [event]).catch((err) => log.warn("could not deliver to a session", { sessionId: s, error: String(err) }))));
   }
 
   // ---- client sessions ----
@@ -282,7 +318,25 @@ export class Dn extends DurableObject<Env> {
           addressStatus: addressStatus(this.inService, this.calls.values()),
           inService: this.inService,
           calls: [...this.calls.values()].map((c) => ({ connID: c.connID, state: c.phase, otherDN: c.otherDN ?? null, thisDNRole: c.thisRole, callType: c.callType })),
+          ...(this.meta.agent.agentID ? { agentID: this.meta.agent.agentID } : {}),
+          agentState: this.meta.agent.status,
+          agentWorkMode: this.meta.agent.workMode,
+          dnd: this.meta.agent.dnd,
         });
+      case "RequestAgentLogin":
+      case "RequestAgentLogout":
+      case "RequestAgentReady":
+      case "RequestAgentNotReady":
+      case "RequestSetDNDOn":
+      case "RequestSetDNDOff": {
+        if (!this.sessions.has(req.sessionId)) return fail(ErrorCode.DNNotRegistered, `DN ${dn} is not registered by this session: send RequestRegisterAddress first`);
+        if (this.meta.config.type === "RoutingPoint") return fail(ErrorCode.UnsupportedOperation, `DN ${dn} is a routing point: agents log in on Extensions and ACD positions`);
+        const outcome = agentRequest(dn, this.meta.agent, req);
+        if ("code" in outcome) return fail(outcome.code, outcome.message);
+        this.meta.agent = outcome.state;
+        this.saveMeta();
+        return answer(outcome.event, true);
+      }
       default:
         break;
     }
@@ -296,7 +350,7 @@ export class Dn extends DurableObject<Env> {
   }
 
   /** Checks a call request against this DN's calls; returns the command to send or the error. */
-  private planCallRequest(req: DnRequest): { op: CommandOp; expect: TEvent["event"]; call?: DnCall } | { code: number; message: string } {
+  private planCallRequest(req: DnRequest): CallPlan | { code: number; message: string } {
     const dn = req.thisDN!;
     const pick = (eligible: (c: DnCall) => boolean, what: string): DnCall | { code: number; message: string } => {
       if (req.connID) {
@@ -341,18 +395,30 @@ export class Dn extends DurableObject<Env> {
         if (call.phase !== "held") return { code: ErrorCode.AlreadyInState, message: `call ${call.connID} is not held at DN ${dn} (it is ${call.phase})` };
         return { op: "retrieve", expect: "EventRetrieved", call };
       }
+      case "RequestRouteCall": {
+        if (this.meta.config?.type !== "RoutingPoint") return { code: ErrorCode.UnsupportedOperation, message: `DN ${dn} is not a routing point` };
+        if (!req.otherDN) return { code: ErrorCode.InvalidAttribute, message: "otherDN is required: the destination to route the call to" };
+        const raw = req.extensions?.INVALID_DEST_ACTION;
+        const action = raw === undefined ? null : parseInvalidDestAction(raw);
+        if (raw !== undefined && action === null) {
+          return { code: ErrorCode.InvalidAttribute, message: `extension INVALID_DEST_ACTION: "${String(raw)}" is not valid; valid values: none, notready, walkaway, logout` };
+        }
+        const call = pick((c) => c.phase === "ringing", "waiting");
+        if ("code" in call) return call;
+        return { op: "routeCall", expect: "EventRouteUsed", call, route: { destination: req.otherDN, action } };
+      }
       default:
         return { code: ErrorCode.UnsupportedOperation, message: `${req.request} is not supported on this T-Server yet` };
     }
   }
 
-  private async sendToSwitch(req: DnRequest, plan: { op: CommandOp; expect: TEvent["event"]; call?: DnCall }): Promise<RequestOutcome> {
+  private async sendToSwitch(req: DnRequest, plan: CallPlan): Promise<RequestOutcome> {
     const identity = this.meta.identity!;
     const commandId = crypto.randomUUID();
     const sent = await siteStub(this.env, identity.tenant, identity.site).sendCommand({
       t: "command", id: commandId, op: plan.op, dn: identity.number,
       ...(plan.call ? { callId: plan.call.callId } : {}),
-      ...(req.otherDN && plan.op === "makeCall" ? { otherDN: req.otherDN } : {}),
+      ...(req.otherDN && (plan.op === "makeCall" || plan.op === "routeCall") ? { otherDN: req.otherDN } : {}),
     });
     if (!sent.ok) {
       const event: TEvent = { ...errorEvent(sent.errorCode, sent.errorMessage, identity.number), site: identity.site, referenceID: req.referenceID, time: new Date().toISOString() };
@@ -361,7 +427,7 @@ export class Dn extends DurableObject<Env> {
     }
     return new Promise<RequestOutcome>((resolve) => {
       const pending: Pending = {
-        referenceID: req.referenceID, sessionId: req.sessionId, expect: plan.expect, callId: plan.call?.callId, resolve,
+        referenceID: req.referenceID, sessionId: req.sessionId, expect: plan.expect, callId: plan.call?.callId, route: plan.route, resolve,
         timer: setTimeout(() => {
           this.pendingByCommand.delete(commandId);
           if (pending.callId) this.pendingByAnswer.delete(`${plan.expect}:${pending.callId}`);

@@ -38,6 +38,8 @@ export class Cluster {
   readonly devices = new Map<string, Device>();
   readonly calls = new Map<string, Call>();
   private listeners = new Set<BatchListener>();
+  /** Calls waiting at a route point for a route select, with the timer of their default treatment. */
+  private routeWaits = new Map<string, { routePoint: string; timer: NodeJS.Timeout }>();
 
   constructor(readonly config: ClusterConfig, private readonly network: Network) {
     this.name = config.name;
@@ -158,6 +160,7 @@ export class Cluster {
       (dev.config.kind === "remoteTerminal" && !dev.activeRemoteDestination) ||
       this.callsOf(to).filter((c) => c !== call).length >= dev.config.busyTrigger;
     const created = this.stamp(call, { id: "ConnCreatedEv", callId: call.id, address: to });
+    if (dev.config.kind === "routePoint" && dev.inService) return this.offerToRoutePoint(call, destination, dev, created);
     if (busy) {
       destination.state = "FAILED";
       this.publish([
@@ -181,6 +184,65 @@ export class Cluster {
       this.stamp(call, { id: "CallCtlTermConnRingingEv", callId: call.id, address: to, terminal: t }),
     ], this.localAddresses(call));
     if (dev.config.kind === "ctiPort" && dev.config.autoAnswer) this.answer(call.id, to);
+  }
+
+  /** A CTI route point holds the call and asks the application where it goes (JTAPI RouteEvent). */
+  private offerToRoutePoint(call: Call, rp: Connection, dev: Device, created: PendingEvent): void {
+    rp.state = "OFFERED";
+    this.publish([
+      created,
+      this.stamp(call, { id: "ConnInProgressEv", callId: call.id, address: rp.address }),
+      this.stamp(call, { id: "CallCtlConnOfferedEv", callId: call.id, address: rp.address }),
+      this.stamp(call, { id: "RouteEv", callId: call.id, address: rp.address }),
+    ], this.localAddresses(call));
+    const timer = setTimeout(() => this.routeTimedOut(call.id), dev.config.routeSelectTimeoutMs);
+    timer.unref?.();
+    this.routeWaits.set(call.id, { routePoint: rp.address, timer });
+  }
+
+  /** The application selected a destination for a call at a route point. */
+  selectRoute(callId: string, routePoint: string, destination: string): void {
+    const wait = this.routeWaits.get(callId);
+    if (!wait || wait.routePoint !== routePoint) throw new SwitchFault("InvalidStateException", `call ${callId} is not waiting for a route at ${routePoint}`);
+    const kind = this.classify(destination);
+    if (kind === "unknown") throw new SwitchFault("InvalidPartyException", `route destination ${destination} is invalid: no such number`);
+    if (kind === "local" && !this.device(destination).inService) throw new SwitchFault("InvalidPartyException", `route destination ${destination} is out of service`);
+    this.redirectFromRoutePoint(callId, routePoint, destination, true);
+  }
+
+  private routeTimedOut(callId: string): void {
+    const wait = this.routeWaits.get(callId);
+    const call = this.calls.get(callId);
+    if (!wait || !call) return;
+    const fallback = this.device(wait.routePoint).config.defaultDestination;
+    if (fallback && this.classify(fallback) !== "unknown") return this.redirectFromRoutePoint(callId, wait.routePoint, fallback, false);
+    this.routeWaits.delete(callId);
+    clearTimeout(wait.timer);
+    this.publish([this.stamp(call, { id: "RouteEndEv", callId, address: wait.routePoint, cause: JtapiCause.TIMEOUT })], this.localAddresses(call));
+    this.clear(call, JtapiCause.DEST_NOT_OBTAINABLE, wait.routePoint);
+  }
+
+  /** The call leaves the route point for its destination (selected, or the default after the timer). */
+  private redirectFromRoutePoint(callId: string, routePoint: string, destination: string, selected: boolean): void {
+    const call = this.call(callId);
+    const wait = this.routeWaits.get(callId)!;
+    clearTimeout(wait.timer);
+    this.routeWaits.delete(callId);
+    const rp = this.connectionOf(call, routePoint);
+    rp.state = "DISCONNECTED";
+    const addresses = this.localAddresses(call);
+    this.publish([
+      ...(selected ? [this.stamp(call, { id: "RouteUsedEv", callId, address: routePoint, routeUsed: destination })] : []),
+      this.stamp(call, { id: "RouteEndEv", callId, address: routePoint, cause: selected ? JtapiCause.NORMAL : JtapiCause.TIMEOUT }),
+      this.stamp(call, { id: "ConnDisconnectedEv", callId, address: routePoint, cause: JtapiCause.REDIRECTED }),
+      this.stamp(call, { id: "CallCtlConnDisconnectedEv", callId, address: routePoint, cause: JtapiCause.REDIRECTED }),
+    ], [...addresses, routePoint]);
+    call.connections = call.connections.filter((c) => c !== rp);
+    call.lastRedirectedAddress = routePoint;
+    const kind = this.classify(destination);
+    if (kind === "local") this.offerLocal(call, destination);
+    else if (kind === "trunk") this.offerTrunk(call, call.callingAddress ?? "", destination);
+    else this.offerPstn(call, destination);
   }
 
   /** The destination is another cluster's: an external party here, a new inbound call there. */
@@ -342,6 +404,11 @@ export class Cluster {
     }
     events.push({ id: "CallInvalidEv", callId: call.id, cause });
     this.calls.delete(call.id);
+    const wait = this.routeWaits.get(call.id);
+    if (wait) {
+      clearTimeout(wait.timer);
+      this.routeWaits.delete(call.id);
+    }
     this.publish(events.map((e) => this.stamp(call, e)), addresses);
     if (call.peer) {
       const peer = call.peer;
@@ -373,7 +440,7 @@ export class Cluster {
   }
 
   private stamp(call: Call, e: PendingEvent): PendingEvent {
-    return { callingAddress: call.callingAddress, calledAddress: call.calledAddress, ...e };
+    return { callingAddress: call.callingAddress, calledAddress: call.calledAddress, ...(call.lastRedirectedAddress ? { lastRedirectedAddress: call.lastRedirectedAddress } : {}), ...e };
   }
 
   /** What the switch believes about these devices and their calls (JTAPI's snapshot events, in one answer). */

@@ -16,6 +16,8 @@ export interface Call {
   connections: Connection[];
   callingAddress: string | null;
   calledAddress: string | null;
+  /** Where the call was last redirected from (a route point). */
+  lastRedirectedAddress?: string;
   /** The other half of a call that crosses the trunk, on the far cluster. */
   peer?: { cluster: string; callId: string };
 }
