@@ -2,12 +2,14 @@ import type { Tenant } from "./objects/tenant.js";
 import type { Site } from "./objects/site.js";
 import type { Dn } from "./objects/dn.js";
 import type { Session } from "./objects/session.js";
+import type { Call } from "./objects/call.js";
 
 export interface Env {
   TENANT: DurableObjectNamespace<Tenant>;
   SITE: DurableObjectNamespace<Site>;
   DN: DurableObjectNamespace<Dn>;
   SESSION: DurableObjectNamespace<Session>;
+  CALL: DurableObjectNamespace<Call>;
   /** Ops credential for provisioning (a Worker secret). */
   ADMIN_TOKEN?: string;
   LOG_LEVEL?: string;
@@ -19,6 +21,7 @@ export const names = {
   site: (tenant: string, site: string) => `${tenant}/${site}`,
   dn: (tenant: string, site: string, dn: string) => `${tenant}/${site}/${dn}`,
   session: (tenant: string, sessionId: string) => `${tenant}/${sessionId}`,
+  call: (tenant: string, site: string, connID: string) => `${tenant}/${site}/call/${connID}`,
 };
 
 export function siteStub(env: Env, tenant: string, site: string) {
@@ -29,6 +32,9 @@ export function dnStub(env: Env, tenant: string, site: string, dn: string) {
 }
 export function sessionStub(env: Env, tenant: string, sessionId: string) {
   return env.SESSION.getByName(names.session(tenant, sessionId));
+}
+export function callStub(env: Env, tenant: string, site: string, connID: string) {
+  return env.CALL.getByName(names.call(tenant, site, connID));
 }
 export function tenantStub(env: Env, tenant: string) {
   return env.TENANT.getByName(names.tenant(tenant));

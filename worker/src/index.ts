@@ -5,6 +5,7 @@ export { Tenant } from "./objects/tenant.js";
 export { Site } from "./objects/site.js";
 export { Dn } from "./objects/dn.js";
 export { Session } from "./objects/session.js";
+export { Call } from "./objects/call.js";
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),

@@ -25,6 +25,7 @@ export function callEvent(name: CallEventName, dn: string, call: DnCall, time: s
     ...extra,
   };
   if (call.otherDN !== undefined) event.otherDN = call.otherDN;
+  if (call.userData && Object.keys(call.userData).length > 0) event.userData = call.userData;
   return event;
 }
 
@@ -34,7 +35,7 @@ export function applyCallFact(dn: string, current: DnCall | undefined, ev: DnSwi
     case "dialing": {
       const call: DnCall = {
         connID, callId: ev.callId, phase: "dialing", otherDN: ev.otherDN ?? current?.otherDN,
-        thisRole: DNRole.Origination, otherRole: DNRole.Destination, callType: ev.callType,
+        thisRole: DNRole.Origination, otherRole: DNRole.Destination, callType: ev.callType, userData: current?.userData,
       };
       if (current && current.phase !== "dialing") return { events: [], call: current };
       return { events: [callEvent("EventDialing", dn, call, ev.time, ani(dn, call.otherDN))], call };
@@ -42,7 +43,7 @@ export function applyCallFact(dn: string, current: DnCall | undefined, ev: DnSwi
     case "ringing": {
       const call: DnCall = {
         connID, callId: ev.callId, phase: "ringing", otherDN: ev.otherDN ?? current?.otherDN,
-        thisRole: DNRole.Destination, otherRole: DNRole.Origination, callType: ev.callType,
+        thisRole: DNRole.Destination, otherRole: DNRole.Origination, callType: ev.callType, userData: current?.userData,
       };
       if (current && current.phase !== "ringing") return { events: [], call: current };
       return { events: [callEvent("EventRinging", dn, call, ev.time, ani(call.otherDN, dn))], call };
@@ -114,7 +115,7 @@ export function reconcile(dn: string, calls: Map<string, DnCall>, entry: Snapsho
     const have = calls.get(s.callId);
     const call: DnCall = {
       connID, callId: s.callId, phase: s.phase, otherDN: s.otherDN ?? have?.otherDN,
-      thisRole: s.role, otherRole: s.role === DNRole.Origination ? DNRole.Destination : DNRole.Origination, callType: s.callType,
+      thisRole: s.role, otherRole: s.role === DNRole.Origination ? DNRole.Destination : DNRole.Origination, callType: s.callType, userData: have?.userData,
     };
     next.set(s.callId, call);
     if (have?.phase === s.phase) continue;

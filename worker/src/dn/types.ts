@@ -16,6 +16,8 @@ export interface DnCall {
   thisRole: number;
   otherRole: number;
   callType: number;
+  /** The call's user data as last heard from its Call object (carried in call events). */
+  userData?: Record<string, string | number | boolean | null>;
 }
 
 /** What the Site hands a Dn: switch facts in stream order, each with its index in the site's batch. */

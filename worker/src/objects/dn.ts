@@ -1,7 +1,8 @@
 // Dn: one per tenant + site + DN number. Owns the DN's configuration, service state, its calls as
 // this DN sees them, the client sessions registered on it, and the requests waiting for the switch.
 import { DurableObject } from "cloudflare:workers";
-import { type Env, dnStub, sessionStub, siteStub } from "../env.js";
+import { type Env, callStub, dnStub, sessionStub, siteStub } from "../env.js";
+import type { UserData, UserDataChange } from "./call.js";
 import type { ClientRequest, TEvent } from "../../../shared/client-api.js";
 import { ErrorCode } from "../../../shared/tlib.js";
 import type { CommandOp } from "../../../shared/uplink.js";
@@ -79,6 +80,9 @@ export class Dn extends DurableObject<Env> {
   }
 
   private saveCall(callId: string, call: DnCall | undefined): void {
+    const had = this.calls.get(callId);
+    if (call && !had) this.callJoined(callId, call.connID);
+    if (!call && had) this.callLeft(had.connID);
     if (call) {
       this.calls.set(callId, call);
       this.ctx.storage.sql.exec("INSERT OR REPLACE INTO calls (call_id, body) VALUES (?, ?)", callId, JSON.stringify(call));
@@ -172,9 +176,38 @@ export class Dn extends DurableObject<Env> {
   }
 
   private replaceCalls(next: Map<string, DnCall>): void {
-    this.ctx.storage.sql.exec("DELETE FROM calls");
-    this.calls.clear();
+    for (const callId of [...this.calls.keys()]) if (!next.has(callId)) this.saveCall(callId, undefined);
     for (const [callId, call] of next) this.saveCall(callId, call);
+  }
+
+  // ---- the call's user data, owned by its Call object ----
+
+  /** This DN became a party of a call: tell the call's owner, and keep a copy of its data for events. */
+  private callJoined(callId: string, connID: string): void {
+    const { tenant, site, number } = this.meta.identity!;
+    this.ctx.waitUntil(callStub(this.env, tenant, site, connID).joined({ tenant, site, connID }, number).then((data) => {
+      const call = this.calls.get(callId);
+      if (call && Object.keys(data).length > 0) this.saveCall(callId, { ...call, userData: data });
+    }).catch((err: unknown) => log.warn("could not join the call's data", { dn: number, connID, error: String(err) })));
+  }
+
+  private callLeft(connID: string): void {
+    const { tenant, site, number } = this.meta.identity!;
+    this.ctx.waitUntil(callStub(this.env, tenant, site, connID).left(number)
+      .catch((err: unknown) => log.warn("could not leave the call's data", { dn: number, connID, error: String(err) })));
+  }
+
+  /** Another party changed the call's user data: every session here hears of it. */
+  async userDataChanged(connID: string, userData: UserData, byDn: string): Promise<void> {
+    const identity = this.meta.identity;
+    const entry = [...this.calls.entries()].find(([, c]) => c.connID === connID);
+    if (!identity || !entry) return;
+    const [callId, call] = entry;
+    this.saveCall(callId, { ...call, userData });
+    await this.deliverToAll({
+      event: "EventAttachedDataChanged", site: identity.site, time: new Date().toISOString(),
+      thisDN: identity.number, connID, thirdPartyDN: byDn, ...(call.otherDN ? { otherDN: call.otherDN } : {}), userData,
+    });
   }
 
   private serviceChange(wasInService: boolean, time: string): TEvent[] {
@@ -323,6 +356,19 @@ export class Dn extends DurableObject<Env> {
           agentWorkMode: this.meta.agent.workMode,
           dnd: this.meta.agent.dnd,
         });
+      case "RequestAttachUserData":
+      case "RequestUpdateUserData":
+      case "RequestDeleteUserData": {
+        if (!this.sessions.has(req.sessionId)) return fail(ErrorCode.DNNotRegistered, `DN ${dn} is not registered by this session: send RequestRegisterAddress first`);
+        const entry = [...this.calls.entries()].find(([, c]) => c.connID === req.connID);
+        if (!req.connID || !entry) return fail(req.connID ? ErrorCode.InvalidConnID : ErrorCode.InvalidAttribute, req.connID ? `connID ${req.connID} is not a call of DN ${dn}` : "connID is required: the call whose data changes");
+        if (req.request !== "RequestDeleteUserData" && (!req.userData || Object.keys(req.userData).length === 0)) return fail(ErrorCode.InvalidAttribute, "userData is required: the key-value pairs to attach");
+        const kind: UserDataChange = req.request === "RequestAttachUserData" ? "attach" : req.request === "RequestUpdateUserData" ? "update" : "delete";
+        const [callId, call] = entry;
+        const userData = await callStub(this.env, identity.tenant, identity.site, call.connID).change({ tenant: identity.tenant, site: identity.site, connID: call.connID }, kind, (req.userData ?? {}) as UserData, dn);
+        this.saveCall(callId, { ...this.calls.get(callId) ?? call, userData });
+        return answer({ event: "EventAttachedDataChanged", thisDN: dn, connID: call.connID, thirdPartyDN: dn, ...(call.otherDN ? { otherDN: call.otherDN } : {}), userData }, true);
+      }
       case "RequestAgentLogin":
       case "RequestAgentLogout":
       case "RequestAgentReady":

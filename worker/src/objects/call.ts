@@ -1,0 +1,79 @@
+// Call: one per tenant + site + connID. The one owner of a call's user data (T-Library's attached
+// data), and of the list of this site's DNs that are parties of the call, so that every party hears
+// of a change. It lives as long as the call has a party here.
+import { DurableObject } from "cloudflare:workers";
+import { type Env, dnStub } from "../env.js";
+import { log } from "../log.js";
+
+export type UserData = Record<string, string | number | boolean | null>;
+export type UserDataChange = "attach" | "update" | "delete";
+
+export interface CallIdentity {
+  tenant: string;
+  site: string;
+  connID: string;
+}
+
+export class Call extends DurableObject<Env> {
+  private identity: CallIdentity | null = null;
+  private userData: UserData = {};
+  private parties = new Set<string>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS state (k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+      for (const r of ctx.storage.sql.exec<{ k: string; v: string }>("SELECT k, v FROM state")) {
+        if (r.k === "identity") this.identity = JSON.parse(r.v) as CallIdentity;
+        if (r.k === "userData") this.userData = JSON.parse(r.v) as UserData;
+        if (r.k === "parties") this.parties = new Set(JSON.parse(r.v) as string[]);
+      }
+    });
+  }
+
+  private save(): void {
+    const put = (k: string, v: unknown) => this.ctx.storage.sql.exec("INSERT OR REPLACE INTO state (k, v) VALUES (?, ?)", k, JSON.stringify(v));
+    put("identity", this.identity);
+    put("userData", this.userData);
+    put("parties", [...this.parties]);
+  }
+
+  /** A DN of this site became a party of the call; it gets the call's user data so far. */
+  joined(identity: CallIdentity, dn: string): UserData {
+    this.identity = identity;
+    this.parties.add(dn);
+    this.save();
+    return this.userData;
+  }
+
+  /** A DN is no longer a party; with none left, the call is over here and its data goes. */
+  async left(dn: string): Promise<void> {
+    if (!this.parties.delete(dn)) return;
+    if (this.parties.size > 0) return this.save();
+    this.identity = null;
+    this.userData = {};
+    await this.ctx.storage.deleteAll();
+  }
+
+  /** Attach or update (add keys, replace values of existing ones) or delete keys (all when none given). */
+  change(identity: CallIdentity, kind: UserDataChange, data: UserData, byDn: string): UserData {
+    // the requesting Dn has the call: it is a party even if its "joined" is still on its way
+    this.identity = identity;
+    this.parties.add(byDn);
+    if (kind === "delete") {
+      const keys = Object.keys(data);
+      this.userData = keys.length === 0 ? {} : Object.fromEntries(Object.entries(this.userData).filter(([k]) => !keys.includes(k)));
+    } else {
+      this.userData = { ...this.userData, ...data };
+    }
+    this.save();
+    const { tenant, site, connID } = identity;
+    // the other parties hear of it; the requesting DN answers its own sessions
+    for (const dn of this.parties) {
+      if (dn === byDn) continue;
+      this.ctx.waitUntil(dnStub(this.env, tenant, site, dn).userDataChanged(connID, this.userData, byDn)
+        .catch((err) => log.warn("a party did not hear of a user data change", { site, dn, connID, error: String(err) })));
+    }
+    return this.userData;
+  }
+}
