@@ -12,6 +12,7 @@ export const ClientRequest = z.object({
   thisDN: z.string().min(1).max(32).regex(/^[0-9A-Za-z*#+._-]+$/, "a DN is digits, letters or *#+._-").optional(),
   otherDN: z.string().min(1).max(64).optional(),
   connID: z.string().regex(/^[0-9a-f]{16}$/, "connID is 16 lower-case hex digits").optional(),
+  transferConnID: z.string().regex(/^[0-9a-f]{16}$/, "transferConnID is 16 lower-case hex digits").optional(),
   location: z.string().max(64).optional(),
   agentID: z.string().max(64).optional(),
   agentWorkMode: z.number().int().min(0).max(7).optional(),

@@ -58,6 +58,12 @@ export const SwitchOp = z.discriminatedUnion("op", [
   z.object({ op: z.literal("disconnect"), callId: z.string(), address: dn }),
   z.object({ op: z.literal("hold"), callId: z.string(), address: dn }),
   z.object({ op: z.literal("unhold"), callId: z.string(), address: dn }),
+  /** Two-step transfer, first step: holds the call and places a consult call (CallControlCall.consult). */
+  z.object({ op: z.literal("consult"), callId: z.string(), address: dn, destination: dn }),
+  /** Two-step transfer, second step: joins the consult call's party to the held call and drops the controller (CallControlCall.transfer(Call)). */
+  z.object({ op: z.literal("transfer"), callId: z.string(), consultCallId: z.string(), address: dn }),
+  /** Blind transfer: the controller leaves, the destination is offered the call (CallControlCall.transfer(String)). */
+  z.object({ op: z.literal("singleStepTransfer"), callId: z.string(), address: dn, destination: dn }),
   /** Routes a call waiting at a route point (RouteSession.selectRoute); fails when the destination is invalid or out of service. */
   z.object({ op: z.literal("selectRoute"), callId: z.string(), address: dn, destination: dn }),
 ]);
@@ -144,6 +150,8 @@ export const JtapiEvent = z.object({
   callingAddress: z.string().nullable().optional(),
   calledAddress: z.string().nullable().optional(),
   lastRedirectedAddress: z.string().nullable().optional(),
+  /** CiscoTransferStartEv/EndEv: the consult call merged into this one (absent for a blind transfer). */
+  transferredCallId: z.string().optional(),
   /** RouteUsedEv: the destination the call was routed to. */
   routeUsed: z.string().optional(),
   time: z.string(),

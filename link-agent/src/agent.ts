@@ -164,6 +164,9 @@ export function startLinkAgent(config: AgentConfig, opts: { sockets?: Record<str
       case "release": return c.callId ? { op: "disconnect", callId: c.callId, address: c.dn } : null;
       case "hold": return c.callId ? { op: "hold", callId: c.callId, address: c.dn } : null;
       case "retrieve": return c.callId ? { op: "unhold", callId: c.callId, address: c.dn } : null;
+      case "initiateTransfer": return c.callId && c.otherDN ? { op: "consult", callId: c.callId, address: c.dn, destination: c.otherDN } : null;
+      case "completeTransfer": return c.callId && c.consultCallId ? { op: "transfer", callId: c.callId, consultCallId: c.consultCallId, address: c.dn } : null;
+      case "singleStepTransfer": return c.callId && c.otherDN ? { op: "singleStepTransfer", callId: c.callId, address: c.dn, destination: c.otherDN } : null;
       case "routeCall": return c.callId && c.otherDN ? { op: "selectRoute", callId: c.callId, address: c.dn, destination: c.otherDN } : null;
       default: return null;
     }

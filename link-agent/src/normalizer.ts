@@ -12,6 +12,18 @@ interface CallState {
   phases: Map<string, CallPhase>;
   /** Addresses whose connection is established (any party, local or not). */
   established: Set<string>;
+  /** Every party of the call as this link saw them come and go. */
+  members: Set<string>;
+}
+
+/** A transfer between CiscoTransferStartEv and CiscoTransferEndEv, keyed by link|final call. */
+interface Transfer {
+  controller: string;
+  transferredCallId?: string;
+  /** Owned DNs leaving the consult call for the final one, with the phase they had. */
+  moving: Map<string, CallPhase>;
+  /** The party that joined the final call (the consulted or blind-transfer destination). */
+  joined?: string;
 }
 
 type Emit = (event: SwitchEvent) => void;
@@ -22,6 +34,7 @@ export class Normalizer {
   private service = new Map<string, { address: boolean; terminal: boolean }>();
   /** Each link's own view of each call (key link|callId): links see the same calls and must not mix. */
   private calls = new Map<string, CallState>();
+  private transfers = new Map<string, Transfer>();
 
   linkOf(dn: string): string | undefined {
     return this.owner.get(dn);
@@ -50,7 +63,7 @@ export class Normalizer {
     this.forgetLink(link);
     for (const c of snap.calls) {
       const established = new Set(c.connections.filter((x) => x.state === "ESTABLISHED").map((x) => x.address));
-      const state: CallState = { calling: c.callingAddress, called: c.calledAddress, phases: new Map(), established };
+      const state: CallState = { calling: c.callingAddress, called: c.calledAddress, phases: new Map(), established, members: new Set(c.connections.map((x) => x.address)) };
       this.calls.set(`${link}|${c.callId}`, state);
       for (const conn of c.connections) {
         const entry = byDn.get(conn.address);
@@ -108,7 +121,11 @@ export class Normalizer {
     }
     if (!e.callId) return;
     const call = this.callState(link, e);
+    if (this.duringTransfer(link, e, call, emit)) return;
     switch (e.id) {
+      case "ConnCreatedEv":
+        if (a) call.members.add(a);
+        return;
       case "CallCtlConnDialingEv":
         if (this.serves(link, a) && !call.phases.has(a)) {
           call.phases.set(a, "dialing");
@@ -172,6 +189,7 @@ export class Normalizer {
         }
         return;
       case "CallCtlConnDisconnectedEv":
+        if (a) call.members.delete(a);
         if (this.serves(link, a) && call.phases.has(a)) {
           call.phases.delete(a);
           emit({ kind: "released", time: e.time, dn: a, callId: e.callId, cause: e.cause === JtapiCause.BUSY ? "busy" : e.cause === JtapiCause.CALL_NOT_ANSWERED ? "noAnswer" : "normal" });
@@ -180,11 +198,66 @@ export class Normalizer {
     }
   }
 
+  /**
+   * Transfers (CiscoTransferStartEv ... CiscoTransferEndEv): the controller's calls are released as
+   * transferred, a party moving from the consult call to the final call changes calls, and the parties
+   * that stay hear who their new other party is. Returns true when it took the event.
+   */
+  private duringTransfer(link: string, e: JtapiEvent, call: CallState, emit: Emit): boolean {
+    const a = e.address;
+    if (e.id === "CiscoTransferStartEv" && a) {
+      this.transfers.set(`${link}|${e.callId}`, { controller: a, transferredCallId: e.transferredCallId, moving: new Map() });
+      return true;
+    }
+    const finalKey = `${link}|${e.callId}`;
+    const t = this.transfers.get(finalKey) ?? [...this.transfers.values()].find((x) => x.transferredCallId === e.callId);
+    if (!t) return false;
+    const isConsult = t.transferredCallId === e.callId;
+    switch (e.id) {
+      case "CallCtlConnDisconnectedEv":
+        if (a) call.members.delete(a);
+        if (e.cause !== JtapiCause.TRANSFER || !a) return false;
+        if (a === t.controller) {
+          if (this.serves(link, a) && call.phases.has(a)) emit({ kind: "released", time: e.time, dn: a, callId: e.callId!, cause: "transferred" });
+          call.phases.delete(a);
+        } else if (isConsult && call.phases.has(a)) {
+          // not gone: on its way to the final call
+          t.moving.set(a, call.phases.get(a)!);
+          call.phases.delete(a);
+        }
+        return true;
+      case "CallInvalidEv":
+        if (isConsult) this.calls.delete(`${link}|${e.callId}`);
+        return isConsult;
+      case "ConnCreatedEv":
+        if (!a || isConsult) return false;
+        call.members.add(a);
+        t.joined = a;
+        if (this.serves(link, a) && t.moving.has(a)) {
+          call.phases.set(a, t.moving.get(a)!);
+          const other = [...call.members].find((m) => m !== a && m !== t.controller);
+          emit({ kind: "partyChanged", time: e.time, dn: a, callId: e.callId!, previousCallId: t.transferredCallId, ...opt(other), thirdPartyDN: t.controller });
+        }
+        return true;
+      case "CiscoTransferEndEv":
+        this.transfers.delete(finalKey);
+        for (const [dn, phase] of call.phases) {
+          if (dn === t.joined || dn === t.controller || !this.serves(link, dn)) continue;
+          emit({ kind: "partyChanged", time: e.time, dn, callId: e.callId!, ...opt(t.joined), thirdPartyDN: t.controller });
+          void phase;
+        }
+        return true;
+      default:
+        // the joining party's connection and terminal events, and alerting of a blind transfer's destination, go the usual way
+        return e.cause === JtapiCause.TRANSFER && !isConsult && a === t.joined;
+    }
+  }
+
   private callState(link: string, e: JtapiEvent): CallState {
     const key = `${link}|${e.callId}`;
     let call = this.calls.get(key);
     if (!call) {
-      call = { calling: e.callingAddress ?? null, called: e.calledAddress ?? null, phases: new Map(), established: new Set() };
+      call = { calling: e.callingAddress ?? null, called: e.calledAddress ?? null, phases: new Map(), established: new Set(), members: new Set() };
       this.calls.set(key, call);
     }
     if (e.callingAddress !== undefined && e.callingAddress !== null) call.calling = e.callingAddress;

@@ -101,3 +101,41 @@ describe("normalizer", () => {
     expect(normalizer.linkOf("1001")).toBe("link-1");
   });
 });
+
+describe("normalizer: transfers", () => {
+  it("two-step: consult dialing, then released (transferred) at the controller and party changes for the others", () => {
+    const { sw, facts, out } = rig();
+    const call = sw.originate("1001", "1002", "cti");
+    sw.answer(call.id, "1002");
+    out.length = 0;
+    const consult = sw.consult(call.id, "1002", "1003");
+    sw.answer(consult.id, "1003");
+    sw.transfer(call.id, consult.id, "1002");
+    expect(facts()).toEqual([
+      { kind: "held", dn: "1002" },
+      { kind: "dialing", dn: "1002", otherDN: "1003", callType: 1 },
+      { kind: "ringing", dn: "1003", otherDN: "1002", callType: 1 },
+      { kind: "established", dn: "1003", otherDN: "1002", callType: 1 },
+      { kind: "established", dn: "1002", otherDN: "1003", callType: 1 },
+      { kind: "released", dn: "1002", cause: "transferred" },
+      { kind: "partyChanged", dn: "1003", previousCallId: consult.id, otherDN: "1001", thirdPartyDN: "1002" },
+      { kind: "released", dn: "1002", cause: "transferred" },
+      { kind: "partyChanged", dn: "1001", otherDN: "1003", thirdPartyDN: "1002" },
+    ]);
+    const changed = out.filter((e) => e.kind === "partyChanged") as Array<{ callId: string }>;
+    expect(changed.map((e) => e.callId)).toEqual([call.id, call.id]);
+  });
+
+  it("single-step: the controller is released (transferred), the destination rings, the remaining party changes", () => {
+    const { sw, facts, out } = rig();
+    const call = sw.originate("1001", "1002", "cti");
+    sw.answer(call.id, "1002");
+    out.length = 0;
+    sw.singleStepTransfer(call.id, "1002", "1004");
+    expect(facts()).toEqual([
+      { kind: "released", dn: "1002", cause: "transferred" },
+      { kind: "ringing", dn: "1004", otherDN: "1001", callType: 1 },
+      { kind: "partyChanged", dn: "1001", otherDN: "1004", thirdPartyDN: "1002" },
+    ]);
+  });
+});

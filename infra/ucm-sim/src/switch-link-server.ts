@@ -99,6 +99,17 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
           controlled(op.address);
           cluster.unhold(op.callId, op.address);
           return {};
+        case "consult":
+          controlled(op.address);
+          return { callId: cluster.consult(op.callId, op.address, op.destination).id };
+        case "transfer":
+          controlled(op.address);
+          cluster.transfer(op.callId, op.consultCallId, op.address);
+          return {};
+        case "singleStepTransfer":
+          controlled(op.address);
+          cluster.singleStepTransfer(op.callId, op.address, op.destination);
+          return {};
         case "selectRoute":
           controlled(op.address);
           cluster.selectRoute(op.callId, op.address, op.destination);

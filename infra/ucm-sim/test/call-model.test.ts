@@ -119,3 +119,43 @@ describe("a call across the trunk", () => {
     expect(s.cluster("site-b").callsOf("2001")).toHaveLength(1);
   });
 });
+
+describe("transfer", () => {
+  it("two-step: consult holds the call and dials; transfer joins the consulted party to the held call and drops the controller", () => {
+    const cluster = s.cluster("site-a");
+    const call = cluster.originate("1001", "1002", "cti");
+    cluster.answer(call.id, "1002");
+    const a = record(s, "site-a");
+    const consult = cluster.consult(call.id, "1002", "1003");
+    expect(a.trail().slice(0, 2)).toEqual(["CallCtlTermConnHeldEv@1002", "CallActiveEv@"]);
+    cluster.answer(consult.id, "1003");
+    a.clear();
+    cluster.transfer(call.id, consult.id, "1002");
+    expect(a.trail()).toEqual([
+      "CiscoTransferStartEv@1002#212",
+      "TermConnDroppedEv@1002#212", "CallCtlTermConnDroppedEv@1002#212", "ConnDisconnectedEv@1002#212", "CallCtlConnDisconnectedEv@1002#212",
+      "ConnDisconnectedEv@1003#212", "CallCtlConnDisconnectedEv@1003#212", "CallInvalidEv@#212",
+      "ConnCreatedEv@1003#212", "ConnConnectedEv@1003#212", "CallCtlConnEstablishedEv@1003#212", "TermConnCreatedEv@1003#212", "TermConnActiveEv@1003#212", "CallCtlTermConnTalkingEv@1003#212",
+      "TermConnDroppedEv@1002#212", "CallCtlTermConnDroppedEv@1002#212", "ConnDisconnectedEv@1002#212", "CallCtlConnDisconnectedEv@1002#212",
+      "CiscoTransferEndEv@1002#212",
+    ]);
+    expect(a.events[0]).toMatchObject({ callId: call.id, transferredCallId: consult.id });
+    expect(cluster.calls.size).toBe(1);
+    expect(cluster.callsOf("1001")[0]!.connections.map((c) => [c.address, c.state])).toEqual([["1001", "ESTABLISHED"], ["1003", "ESTABLISHED"]]);
+  });
+
+  it("single-step: the controller leaves and the destination rings in the same call", () => {
+    const cluster = s.cluster("site-a");
+    const call = cluster.originate("1001", "1002", "cti");
+    cluster.answer(call.id, "1002");
+    const a = record(s, "site-a");
+    cluster.singleStepTransfer(call.id, "1002", "1004");
+    expect(a.trail()).toEqual([
+      "CiscoTransferStartEv@1002#212", "TermConnDroppedEv@1002#212", "CallCtlTermConnDroppedEv@1002#212", "ConnDisconnectedEv@1002#212", "CallCtlConnDisconnectedEv@1002#212",
+      ...RINGING_1002.map((e) => e.replace("1002", "1004")),
+      "CiscoTransferEndEv@1002#212",
+    ]);
+    expect(a.events.find((e) => e.id === "CallCtlConnAlertingEv")).toMatchObject({ callingAddress: "1001", calledAddress: "1004", lastRedirectedAddress: "1002" });
+    expect(() => cluster.singleStepTransfer(call.id, "1001", "7777")).toThrow(/unallocated/);
+  });
+});

@@ -11,7 +11,7 @@ export interface CallChange {
   call: DnCall | undefined;
 }
 
-type CallEventName = "EventDialing" | "EventRinging" | "EventEstablished" | "EventHeld" | "EventRetrieved" | "EventReleased" | "EventDestinationBusy" | "EventRouteRequest" | "EventRouteUsed";
+type CallEventName = "EventPartyChanged" | "EventDialing" | "EventRinging" | "EventEstablished" | "EventHeld" | "EventRetrieved" | "EventReleased" | "EventDestinationBusy" | "EventRouteRequest" | "EventRouteUsed";
 
 export function callEvent(name: CallEventName, dn: string, call: DnCall, time: string, extra: Partial<TEvent> = {}): TEvent {
   const event: TEvent = {
@@ -86,7 +86,7 @@ export function applyCallFact(dn: string, current: DnCall | undefined, ev: DnSwi
     }
     case "released": {
       if (!current) return { events: [], call: undefined };
-      const callState = ev.cause === "busy" ? CallState.Busy : ev.cause === "noAnswer" ? CallState.NoAnswer : CallState.Ok;
+      const callState = ev.cause === "busy" ? CallState.Busy : ev.cause === "noAnswer" ? CallState.NoAnswer : ev.cause === "transferred" ? CallState.Transferred : CallState.Ok;
       return { events: [callEvent("EventReleased", dn, current, ev.time, { callState })], call: undefined };
     }
     default:
@@ -99,6 +99,14 @@ function ani(calling: string | undefined, called: string | undefined): Partial<T
   if (calling) out.ani = calling;
   if (called) out.dnis = called;
   return out;
+}
+
+/** After a transfer: the DN's call (found under its previous call id if it moved) gets its new connID and other party. */
+export function applyPartyChanged(dn: string, current: DnCall | undefined, ev: Extract<DnSwitchEvent, { kind: "partyChanged" }>, connID: string, previousConnID?: string): CallChange {
+  if (!current) return { events: [], call: undefined };
+  const call: DnCall = { ...current, connID, callId: ev.callId, otherDN: ev.otherDN ?? current.otherDN, callType: current.callType === 4 ? 1 : current.callType };
+  const extra: Partial<TEvent> = { ...(ev.thirdPartyDN ? { thirdPartyDN: ev.thirdPartyDN, thirdPartyDNRole: DNRole.TransferredBy } : {}), ...(previousConnID && previousConnID !== connID ? { previousConnID } : {}) };
+  return { events: [callEvent("EventPartyChanged", dn, call, ev.time, extra)], call };
 }
 
 /**

@@ -22,7 +22,7 @@ export interface DnCall {
 
 /** What the Site hands a Dn: switch facts in stream order, each with its index in the site's batch. */
 export type DnInput =
-  | { idx: number; kind: "switch"; ev: DnSwitchEvent; connID?: string }
+  | { idx: number; kind: "switch"; ev: DnSwitchEvent; connID?: string; previousConnID?: string }
   | { idx: number; kind: "link"; up: boolean; time: string }
   | { idx: number; kind: "snapshot"; time: string; entry: SnapshotDn; connIDs: Record<string, string> };
 

@@ -7,7 +7,7 @@ import type { ClientRequest, TEvent } from "../../../shared/client-api.js";
 import { ErrorCode } from "../../../shared/tlib.js";
 import type { CommandOp } from "../../../shared/uplink.js";
 import type { Delivery, DnCall, DnConfig, DnInput } from "../dn/types.js";
-import { addressStatus, applyCallFact, reconcile } from "../dn/calls.js";
+import { addressStatus, applyCallFact, applyPartyChanged, reconcile } from "../dn/calls.js";
 import { errorEvent } from "../errors.js";
 import { type AgentState, agentRequest, applyInvalidDestAction, type InvalidDestAction, loggedOut, parseInvalidDestAction } from "../dn/agent-state.js";
 import { log } from "../log.js";
@@ -35,13 +35,15 @@ interface Pending {
   sessionId: string;
   expect: TEvent["event"];
   callId?: string;
+  /** RequestInitiateTransfer: the connID of the call consulted about (the answer is the new call's EventDialing). */
+  consultFor?: string;
   /** RequestRouteCall: where the call was sent, and the request's INVALID_DEST_ACTION, for feature F1. */
   route?: { destination: string; action: InvalidDestAction | null };
   resolve: (outcome: RequestOutcome) => void;
   timer: ReturnType<typeof setTimeout>;
 }
 
-type CallPlan = { op: CommandOp; expect: TEvent["event"]; call?: DnCall; route?: Pending["route"] };
+type CallPlan = { op: CommandOp; expect: TEvent["event"]; call?: DnCall; route?: Pending["route"]; consult?: DnCall };
 
 interface Meta {
   identity: DnIdentity | null;
@@ -57,6 +59,8 @@ export class Dn extends DurableObject<Env> {
   private sessions = new Set<string>();
   private pendingByCommand = new Map<string, Pending>();
   private pendingByAnswer = new Map<string, Pending>();
+  /** Consult calls this DN placed (RequestInitiateTransfer): call id -> connID of the call they consult about. */
+  private consults = new Map<string, string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -162,9 +166,23 @@ export class Dn extends DurableObject<Env> {
         } else if (ev.kind === "result") {
           this.completeCommand(input.idx, ev, out);
           continue;
-        } else {
-          const change = applyCallFact(dn, this.calls.get(ev.callId), ev, input.connID ?? "");
+        } else if (ev.kind === "partyChanged") {
+          const previous = ev.previousCallId ?? ev.callId;
+          const change = applyPartyChanged(dn, this.calls.get(previous), ev, input.connID ?? "", input.previousConnID);
+          if (previous !== ev.callId) this.saveCall(previous, undefined);
           this.saveCall(ev.callId, change.call);
+          emit(input.idx, change.events, ev.callId);
+          continue;
+        } else {
+          let fact = ev;
+          const consultOf = ev.kind === "dialing" ? this.consults.get(ev.callId) : undefined;
+          if (consultOf && fact.kind === "dialing") fact = { ...fact, callType: 4 };
+          const change = applyCallFact(dn, this.calls.get(ev.callId), fact, input.connID ?? "");
+          this.saveCall(ev.callId, change.call);
+          if (consultOf) {
+            this.consults.delete(ev.callId);
+            for (const e of change.events) e.transferConnID = consultOf;
+          }
           emit(input.idx, change.events, ev.callId);
           continue;
         }
@@ -248,6 +266,10 @@ export class Dn extends DurableObject<Env> {
           .catch((err) => log.warn("could not apply route-invalid-dest-action", { dn: destination, error: String(err) })));
       }
       return;
+    }
+    if (pending.consultFor) {
+      pending.callId = ev.callId;
+      if (ev.callId) this.consults.set(ev.callId, pending.consultFor);
     }
     pending.callId = pending.callId ?? ev.callId;
     if (!pending.callId) {
@@ -441,6 +463,31 @@ export class Dn extends DurableObject<Env> {
         if (call.phase !== "held") return { code: ErrorCode.AlreadyInState, message: `call ${call.connID} is not held at DN ${dn} (it is ${call.phase})` };
         return { op: "retrieve", expect: "EventRetrieved", call };
       }
+      case "RequestInitiateTransfer": {
+        if (!req.otherDN) return { code: ErrorCode.InvalidAttribute, message: "otherDN is required: the party to consult" };
+        const call = pick((c) => c.phase === "established" || c.phase === "held", "established");
+        if ("code" in call) return call;
+        if (call.phase !== "established" && call.phase !== "held") return { code: ErrorCode.UnsupportedOperation, message: `call ${call.connID} is ${call.phase} at DN ${dn}: only an established call can be transferred` };
+        return { op: "initiateTransfer", expect: "EventDialing", call };
+      }
+      case "RequestCompleteTransfer": {
+        const call = pick((c) => c.phase === "held", "held");
+        if ("code" in call) return call;
+        const others = [...this.calls.values()].filter((c) => c !== call && (req.transferConnID ? c.connID === req.transferConnID : c.phase === "established" || c.phase === "dialing"));
+        if (others.length !== 1) {
+          return req.transferConnID
+            ? { code: ErrorCode.InvalidConnID, message: `transferConnID ${req.transferConnID} is not a call of DN ${dn}` }
+            : { code: ErrorCode.InvalidAttribute, message: `transferConnID is required: DN ${dn} has ${others.length} consult call candidates` };
+        }
+        return { op: "completeTransfer", expect: "EventReleased", call, consult: others[0] };
+      }
+      case "RequestSingleStepTransfer": {
+        if (!req.otherDN) return { code: ErrorCode.InvalidAttribute, message: "otherDN is required: where to transfer the call" };
+        const call = pick((c) => c.phase === "established", "established");
+        if ("code" in call) return call;
+        if (call.phase !== "established") return { code: ErrorCode.UnsupportedOperation, message: `call ${call.connID} is ${call.phase} at DN ${dn}: only an established call can be transferred` };
+        return { op: "singleStepTransfer", expect: "EventReleased", call };
+      }
       case "RequestRouteCall": {
         if (this.meta.config?.type !== "RoutingPoint") return { code: ErrorCode.UnsupportedOperation, message: `DN ${dn} is not a routing point` };
         if (!req.otherDN) return { code: ErrorCode.InvalidAttribute, message: "otherDN is required: the destination to route the call to" };
@@ -464,7 +511,8 @@ export class Dn extends DurableObject<Env> {
     const sent = await siteStub(this.env, identity.tenant, identity.site).sendCommand({
       t: "command", id: commandId, op: plan.op, dn: identity.number,
       ...(plan.call ? { callId: plan.call.callId } : {}),
-      ...(req.otherDN && (plan.op === "makeCall" || plan.op === "routeCall") ? { otherDN: req.otherDN } : {}),
+      ...(req.otherDN && ["makeCall", "routeCall", "initiateTransfer", "singleStepTransfer"].includes(plan.op) ? { otherDN: req.otherDN } : {}),
+      ...(plan.consult ? { consultCallId: plan.consult.callId } : {}),
     });
     if (!sent.ok) {
       const event: TEvent = { ...errorEvent(sent.errorCode, sent.errorMessage, identity.number), site: identity.site, referenceID: req.referenceID, time: new Date().toISOString() };
@@ -473,7 +521,9 @@ export class Dn extends DurableObject<Env> {
     }
     return new Promise<RequestOutcome>((resolve) => {
       const pending: Pending = {
-        referenceID: req.referenceID, sessionId: req.sessionId, expect: plan.expect, callId: plan.call?.callId, route: plan.route, resolve,
+        referenceID: req.referenceID, sessionId: req.sessionId, expect: plan.expect, route: plan.route, resolve,
+        // a consult's answer is the new call's EventDialing: its call id comes with the switch's result
+        ...(plan.op === "initiateTransfer" ? { consultFor: plan.call!.connID } : { callId: plan.call?.callId }),
         timer: setTimeout(() => {
           this.pendingByCommand.delete(commandId);
           if (pending.callId) this.pendingByAnswer.delete(`${plan.expect}:${pending.callId}`);

@@ -347,7 +347,8 @@ export class Site extends DurableObject<Env> {
         }
       } else {
         const callId = "callId" in ev ? ev.callId : undefined;
-        push(ev.dn, { idx, kind: "switch", ev, ...(callId ? { connID: await connID(callId) } : {}) });
+        const previous = ev.kind === "partyChanged" ? ev.previousCallId : undefined;
+        push(ev.dn, { idx, kind: "switch", ev, ...(callId ? { connID: await connID(callId) } : {}), ...(previous ? { previousConnID: await connID(previous) } : {}) });
       }
     }
     await this.dispatch(perDn);

@@ -23,6 +23,8 @@ export interface Network {
   /** Tells the far half of a trunk call what happened to this half. */
   peerAnswered(peer: { cluster: string; callId: string }): void;
   peerCleared(peer: { cluster: string; callId: string }): void;
+  /** The near half of a trunk call moved to another call (a transfer merged it). */
+  repointPeer(farPeer: { cluster: string; callId: string }, nearCluster: string, nearCallId: string): void;
   ownerOf(number: string): string | null;
 }
 
@@ -376,6 +378,103 @@ export class Cluster {
     if (conn.termState !== "HELD") throw new SwitchFault("InvalidStateException", `call ${callId} is not held at DN ${dn}`);
     conn.termState = "TALKING";
     this.publish([this.stamp(call, { id: "CallCtlTermConnTalkingEv", callId, address: dn, terminal: this.device(dn).terminal, cause: JtapiCause.UNHOLD })], this.localAddresses(call));
+  }
+
+  // ---- transfer ----
+
+  /** First step of a two-step transfer: the call is held and a consult call is placed. */
+  consult(callId: string, dn: string, to: string): Call {
+    const call = this.call(callId);
+    const conn = this.connectionOf(call, dn);
+    if (conn.state !== "ESTABLISHED") throw new SwitchFault("InvalidStateException", `call ${callId} is not established at DN ${dn}`);
+    if (to !== dn && this.classify(to) === "unknown") throw new SwitchFault("InvalidPartyException", `${to} is an unallocated number`);
+    if (conn.termState === "TALKING") this.hold(callId, dn);
+    return this.originate(dn, to, "cti");
+  }
+
+  /** Second step: the consult call's other party joins the held call; the controller leaves both. */
+  transfer(callId: string, consultCallId: string, dn: string): void {
+    const final = this.call(callId);
+    const consult = this.call(consultCallId);
+    if (final === consult) throw new SwitchFault("InvalidArgumentException", "a call cannot be transferred to itself");
+    const controllerFinal = this.connectionOf(final, dn);
+    const controllerConsult = this.connectionOf(consult, dn);
+    const moving = consult.connections.filter((c) => c !== controllerConsult && c.state !== "DISCONNECTED" && c.state !== "FAILED");
+    if (moving.length !== 1) throw new SwitchFault("InvalidStateException", `consult call ${consultCallId} has no party to transfer to`);
+    const party = moving[0]!;
+    if (final.peer && consult.peer) throw new SwitchFault("MethodNotSupportedException", "the simulator cannot join two calls that both cross the trunk");
+    const start = { id: "CiscoTransferStartEv", callId, address: dn, transferredCallId: consultCallId, cause: JtapiCause.TRANSFER };
+    const events: PendingEvent[] = [this.stamp(final, start)];
+    const addresses = new Set([...this.localAddresses(final), ...this.localAddresses(consult)]);
+    // the consult call ends: the controller drops, its other party leaves it for the final call
+    events.push(...this.dropEvents(consult, controllerConsult, JtapiCause.TRANSFER));
+    events.push(this.stamp(consult, { id: "ConnDisconnectedEv", callId: consultCallId, address: party.address, cause: JtapiCause.TRANSFER }));
+    events.push(this.stamp(consult, { id: "CallCtlConnDisconnectedEv", callId: consultCallId, address: party.address, cause: JtapiCause.TRANSFER }));
+    events.push(this.stamp(consult, { id: "CallInvalidEv", callId: consultCallId, cause: JtapiCause.TRANSFER }));
+    this.calls.delete(consultCallId);
+    // the party joins the final call in the state it had
+    final.connections.push(party);
+    final.callingAddress = final.connections.find((c) => c !== controllerFinal && c !== party)?.address ?? final.callingAddress;
+    final.calledAddress = party.address;
+    if (consult.peer) {
+      final.peer = consult.peer;
+      this.network.repointPeer(consult.peer, this.name, callId);
+    }
+    const t = this.devices.get(party.address)?.terminal;
+    const joined = (id: string, withTerminal = false) => this.stamp(final, { id, callId, address: party.address, cause: JtapiCause.TRANSFER, ...(withTerminal && t ? { terminal: t } : {}) });
+    events.push(joined("ConnCreatedEv"));
+    if (party.state === "ESTABLISHED") {
+      events.push(joined("ConnConnectedEv"), joined("CallCtlConnEstablishedEv"));
+      if (party.local) events.push(joined("TermConnCreatedEv", true), joined("TermConnActiveEv", true), joined("CallCtlTermConnTalkingEv", true));
+    } else {
+      events.push(joined("ConnAlertingEv"), joined(party.local ? "CallCtlConnAlertingEv" : "CallCtlConnNetworkAlertingEv"));
+      if (party.local) events.push(joined("TermConnCreatedEv", true), joined("TermConnRingingEv", true), joined("CallCtlTermConnRingingEv", true));
+    }
+    // the controller leaves the final call
+    events.push(...this.dropEvents(final, controllerFinal, JtapiCause.TRANSFER));
+    final.connections = final.connections.filter((c) => c !== controllerFinal);
+    events.push(this.stamp(final, { ...start, id: "CiscoTransferEndEv" }));
+    this.publish(events, addresses);
+  }
+
+  /** Blind transfer: the controller leaves and the destination is offered the call. */
+  singleStepTransfer(callId: string, dn: string, to: string): void {
+    const call = this.call(callId);
+    const controller = this.connectionOf(call, dn);
+    if (controller.state !== "ESTABLISHED") throw new SwitchFault("InvalidStateException", `call ${callId} is not established at DN ${dn}`);
+    const kind = this.classify(to);
+    if (kind === "unknown") throw new SwitchFault("InvalidPartyException", `${to} is an unallocated number`);
+    if (kind === "trunk" && call.peer) throw new SwitchFault("MethodNotSupportedException", "the simulator cannot transfer a trunk call over the trunk again");
+    const start = { id: "CiscoTransferStartEv", callId, address: dn, cause: JtapiCause.TRANSFER };
+    const addresses = this.localAddresses(call);
+    this.publish([this.stamp(call, start), ...this.dropEvents(call, controller, JtapiCause.TRANSFER)], addresses);
+    call.connections = call.connections.filter((c) => c !== controller);
+    call.callingAddress = call.connections[0]?.address ?? call.callingAddress;
+    call.calledAddress = to;
+    call.lastRedirectedAddress = dn;
+    if (kind === "local") this.offerLocal(call, to);
+    else if (kind === "trunk") this.offerTrunk(call, call.callingAddress ?? dn, to);
+    else this.offerPstn(call, to);
+    this.publish([this.stamp(call, { ...start, id: "CiscoTransferEndEv" })], [...addresses, to]);
+  }
+
+  private dropEvents(call: Call, conn: Connection, cause: number): PendingEvent[] {
+    const events: PendingEvent[] = [];
+    if (conn.local && conn.termState && conn.termState !== "DROPPED") {
+      const t = this.devices.get(conn.address)?.terminal;
+      events.push({ id: "TermConnDroppedEv", callId: call.id, address: conn.address, terminal: t, cause });
+      events.push({ id: "CallCtlTermConnDroppedEv", callId: call.id, address: conn.address, terminal: t, cause });
+      conn.termState = "DROPPED";
+    }
+    conn.state = "DISCONNECTED";
+    events.push({ id: "ConnDisconnectedEv", callId: call.id, address: conn.address, cause }, { id: "CallCtlConnDisconnectedEv", callId: call.id, address: conn.address, cause });
+    return events.map((e) => this.stamp(call, e));
+  }
+
+  /** The far half of a trunk call now belongs to another call on this side. */
+  repointedPeer(callId: string, peer: { cluster: string; callId: string }): void {
+    const call = this.calls.get(callId);
+    if (call) call.peer = peer;
   }
 
   /** A party hangs up. With two parties left UCM clears the whole call. */

@@ -46,6 +46,10 @@ export class Network implements NetworkPort {
     this.clusters.get(peer.cluster)?.farAnswered(peer.callId);
   }
 
+  repointPeer(farPeer: { cluster: string; callId: string }, nearCluster: string, nearCallId: string): void {
+    this.clusters.get(farPeer.cluster)?.repointedPeer(farPeer.callId, { cluster: nearCluster, callId: nearCallId });
+  }
+
   peerCleared(peer: { cluster: string; callId: string }): void {
     this.clusters.get(peer.cluster)?.farCleared(peer.callId);
   }

@@ -28,7 +28,7 @@ export type PendingEvent = Omit<JtapiEvent, "time" | "cause"> & { cause?: number
 /** Thrown by model operations; the link maps it to a JTAPI exception, the control API to an HTTP status. */
 export class SwitchFault extends Error {
   constructor(
-    readonly exception: "InvalidArgumentException" | "InvalidPartyException" | "InvalidStateException" | "PrivilegeViolationException" | "ResourceUnavailableException",
+    readonly exception: "InvalidArgumentException" | "InvalidPartyException" | "InvalidStateException" | "PrivilegeViolationException" | "ResourceUnavailableException" | "MethodNotSupportedException",
     message: string,
     readonly status: 404 | 409 | 400 = 409,
   ) {
