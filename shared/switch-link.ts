@@ -64,6 +64,12 @@ export const SwitchOp = z.discriminatedUnion("op", [
   z.object({ op: z.literal("transfer"), callId: z.string(), consultCallId: z.string(), address: dn }),
   /** Blind transfer: the controller leaves, the destination is offered the call (CallControlCall.transfer(String)). */
   z.object({ op: z.literal("singleStepTransfer"), callId: z.string(), address: dn, destination: dn }),
+  /** Holds the DN's active call and retrieves `callId` (held), in one step. */
+  z.object({ op: z.literal("alternate"), callId: z.string(), activeCallId: z.string(), address: dn }),
+  /** Drops the DN from the consult call `consultCallId` and retrieves the held call `callId`. */
+  z.object({ op: z.literal("reconnect"), callId: z.string(), consultCallId: z.string(), address: dn }),
+  /** Sends a call ringing at `address` on to `destination` (CallControlConnection.redirect). */
+  z.object({ op: z.literal("redirect"), callId: z.string(), address: dn, destination: dn }),
   /** Routes a call waiting at a route point (RouteSession.selectRoute); fails when the destination is invalid or out of service. */
   z.object({ op: z.literal("selectRoute"), callId: z.string(), address: dn, destination: dn }),
 ]);

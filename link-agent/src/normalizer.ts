@@ -192,7 +192,8 @@ export class Normalizer {
         if (a) call.members.delete(a);
         if (this.serves(link, a) && call.phases.has(a)) {
           call.phases.delete(a);
-          emit({ kind: "released", time: e.time, dn: a, callId: e.callId, cause: e.cause === JtapiCause.BUSY ? "busy" : e.cause === JtapiCause.CALL_NOT_ANSWERED ? "noAnswer" : "normal" });
+          const cause = e.cause === JtapiCause.BUSY ? "busy" : e.cause === JtapiCause.CALL_NOT_ANSWERED ? "noAnswer" : e.cause === JtapiCause.REDIRECTED ? "redirected" : "normal";
+          emit({ kind: "released", time: e.time, dn: a, callId: e.callId, cause });
         }
         return;
     }

@@ -91,3 +91,48 @@ describe("transfer", () => {
     await s.close();
   });
 });
+
+describe("alternate, reconnect and redirect", () => {
+  it("alternates between the consult and the held call, then reconnects to the original", async () => {
+    const s = await ClientSession.open(stack.client());
+    await s.register("site-a", "1001", "1002", "1003");
+    const original = await answeredCall(s, "1001", "1002");
+    const consult = (await s.request("site-a", { request: "RequestInitiateTransfer", thisDN: "1002", connID: original, otherDN: "1003" })).event.connID!;
+    await s.waitFor((e) => e.event === "EventRinging" && e.thisDN === "1003", "EventRinging at 1003");
+    await s.request("site-a", { request: "RequestAnswerCall", thisDN: "1003", connID: consult });
+    await s.waitFor((e) => e.event === "EventEstablished" && e.thisDN === "1002" && e.connID === consult, "consult established");
+
+    const mark = s.events.length;
+    const alternated = await s.request("site-a", { request: "RequestAlternateCall", thisDN: "1002", connID: original, transferConnID: consult });
+    expect(alternated.event).toMatchObject({ event: "EventRetrieved", thisDN: "1002", connID: original });
+    await s.waitFor((e) => e.event === "EventRetrieved" && e.connID === original, "EventRetrieved on the stream");
+    expect(s.events.slice(mark).map((e) => [e.event, e.thisDN, e.connID])).toEqual([["EventHeld", "1002", consult], ["EventRetrieved", "1002", original]]);
+
+    // back to the consult, then drop it and return to the original caller
+    const back = await s.request("site-a", { request: "RequestAlternateCall", thisDN: "1002", connID: consult, transferConnID: original });
+    await s.waitFor((e) => e.referenceID === back.referenceID, "the second alternate on the stream");
+    const mark2 = s.events.length;
+    const reconnected = await s.request("site-a", { request: "RequestReconnectCall", thisDN: "1002", connID: original, transferConnID: consult });
+    expect(reconnected.event).toMatchObject({ event: "EventRetrieved", thisDN: "1002", connID: original });
+    await s.waitFor((e) => e.event === "EventRetrieved" && e.connID === original && s.events.indexOf(e) >= mark2, "reconnect on the stream");
+    expect(s.events.slice(mark2).map((e) => [e.event, e.thisDN, e.connID])).toEqual([
+      ["EventReleased", "1002", consult], ["EventReleased", "1003", consult], ["EventRetrieved", "1002", original],
+    ]);
+    await s.request("site-a", { request: "RequestReleaseCall", thisDN: "1002", connID: original });
+    await s.close();
+  });
+
+  it("redirects a ringing call: EventReleased (Redirected) where it rang, EventRinging at the new destination", async () => {
+    const s = await ClientSession.open(stack.client());
+    await s.register("site-a", "1001", "1003", "1004");
+    const made = await s.request("site-a", { request: "RequestMakeCall", thisDN: "1003", otherDN: "1004" });
+    await s.waitFor((e) => e.event === "EventRinging" && e.thisDN === "1004", "EventRinging at 1004");
+    const redirected = await s.request("site-a", { request: "RequestRedirectCall", thisDN: "1004", connID: made.event.connID, otherDN: "1001" });
+    expect(redirected.event).toMatchObject({ event: "EventReleased", thisDN: "1004", callState: 22 });
+    const ringing = await s.waitFor((e) => e.event === "EventRinging" && e.thisDN === "1001", "EventRinging at 1001");
+    expect(ringing).toMatchObject({ otherDN: "1003", connID: made.event.connID });
+    expect((await s.request("site-a", { request: "RequestRedirectCall", thisDN: "1003", connID: made.event.connID, otherDN: "1002" })).event.errorCode).toBe(51);
+    await s.request("site-a", { request: "RequestReleaseCall", thisDN: "1003" });
+    await s.close();
+  });
+});

@@ -110,6 +110,18 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
           controlled(op.address);
           cluster.singleStepTransfer(op.callId, op.address, op.destination);
           return {};
+        case "alternate":
+          controlled(op.address);
+          cluster.alternate(op.callId, op.activeCallId, op.address);
+          return {};
+        case "reconnect":
+          controlled(op.address);
+          cluster.reconnect(op.callId, op.consultCallId, op.address);
+          return {};
+        case "redirect":
+          controlled(op.address);
+          cluster.redirect(op.callId, op.address, op.destination);
+          return {};
         case "selectRoute":
           controlled(op.address);
           cluster.selectRoute(op.callId, op.address, op.destination);

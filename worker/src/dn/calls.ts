@@ -86,7 +86,7 @@ export function applyCallFact(dn: string, current: DnCall | undefined, ev: DnSwi
     }
     case "released": {
       if (!current) return { events: [], call: undefined };
-      const callState = ev.cause === "busy" ? CallState.Busy : ev.cause === "noAnswer" ? CallState.NoAnswer : ev.cause === "transferred" ? CallState.Transferred : CallState.Ok;
+      const callState = ev.cause === "busy" ? CallState.Busy : ev.cause === "noAnswer" ? CallState.NoAnswer : ev.cause === "transferred" ? CallState.Transferred : ev.cause === "redirected" ? CallState.Redirected : CallState.Ok;
       return { events: [callEvent("EventReleased", dn, current, ev.time, { callState })], call: undefined };
     }
     default:

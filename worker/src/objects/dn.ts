@@ -488,6 +488,24 @@ export class Dn extends DurableObject<Env> {
         if (call.phase !== "established") return { code: ErrorCode.UnsupportedOperation, message: `call ${call.connID} is ${call.phase} at DN ${dn}: only an established call can be transferred` };
         return { op: "singleStepTransfer", expect: "EventReleased", call };
       }
+      case "RequestAlternateCall":
+      case "RequestReconnectCall": {
+        const held = pick((c) => c.phase === "held", "held");
+        if ("code" in held) return held;
+        if (held.phase !== "held") return { code: ErrorCode.AlreadyInState, message: `call ${held.connID} is not held at DN ${dn}` };
+        const others = [...this.calls.values()].filter((c) => c !== held && (req.transferConnID ? c.connID === req.transferConnID : c.phase === "established" || c.phase === "dialing"));
+        if (others.length !== 1) return { code: req.transferConnID ? ErrorCode.InvalidConnID : ErrorCode.InvalidAttribute, message: req.transferConnID ? `transferConnID ${req.transferConnID} is not a call of DN ${dn}` : `transferConnID is required: DN ${dn} has ${others.length} other calls` };
+        return req.request === "RequestAlternateCall"
+          ? { op: "alternate", expect: "EventRetrieved", call: held, consult: others[0] }
+          : { op: "reconnect", expect: "EventRetrieved", call: held, consult: others[0] };
+      }
+      case "RequestRedirectCall": {
+        if (!req.otherDN) return { code: ErrorCode.InvalidAttribute, message: "otherDN is required: where to redirect the call" };
+        const call = pick((c) => c.phase === "ringing", "ringing");
+        if ("code" in call) return call;
+        if (call.phase !== "ringing") return { code: ErrorCode.UnsupportedOperation, message: `call ${call.connID} is not ringing at DN ${dn} (it is ${call.phase})` };
+        return { op: "redirect", expect: "EventReleased", call };
+      }
       case "RequestRouteCall": {
         if (this.meta.config?.type !== "RoutingPoint") return { code: ErrorCode.UnsupportedOperation, message: `DN ${dn} is not a routing point` };
         if (!req.otherDN) return { code: ErrorCode.InvalidAttribute, message: "otherDN is required: the destination to route the call to" };
@@ -511,7 +529,7 @@ export class Dn extends DurableObject<Env> {
     const sent = await siteStub(this.env, identity.tenant, identity.site).sendCommand({
       t: "command", id: commandId, op: plan.op, dn: identity.number,
       ...(plan.call ? { callId: plan.call.callId } : {}),
-      ...(req.otherDN && ["makeCall", "routeCall", "initiateTransfer", "singleStepTransfer"].includes(plan.op) ? { otherDN: req.otherDN } : {}),
+      ...(req.otherDN && ["makeCall", "routeCall", "initiateTransfer", "singleStepTransfer", "redirect"].includes(plan.op) ? { otherDN: req.otherDN } : {}),
       ...(plan.consult ? { consultCallId: plan.consult.callId } : {}),
     });
     if (!sent.ok) {

@@ -458,6 +458,39 @@ export class Cluster {
     this.publish([this.stamp(call, { ...start, id: "CiscoTransferEndEv" })], [...addresses, to]);
   }
 
+  /** Alternate: hold the active call, retrieve the held one. */
+  alternate(heldCallId: string, activeCallId: string, dn: string): void {
+    const held = this.connectionOf(this.call(heldCallId), dn);
+    if (held.termState !== "HELD") throw new SwitchFault("InvalidStateException", `call ${heldCallId} is not held at DN ${dn}`);
+    this.hold(activeCallId, dn);
+    this.unhold(heldCallId, dn);
+  }
+
+  /** Reconnect: leave the consult call (it ends with two parties) and retrieve the held call. */
+  reconnect(heldCallId: string, consultCallId: string, dn: string): void {
+    const held = this.connectionOf(this.call(heldCallId), dn);
+    if (held.termState !== "HELD") throw new SwitchFault("InvalidStateException", `call ${heldCallId} is not held at DN ${dn}`);
+    this.disconnect(consultCallId, dn);
+    this.unhold(heldCallId, dn);
+  }
+
+  /** Redirect: a call ringing at `dn` goes on to `to` (the ringing connection drops, cause REDIRECTED). */
+  redirect(callId: string, dn: string, to: string): void {
+    const call = this.call(callId);
+    const conn = this.connectionOf(call, dn);
+    if (conn.state !== "ALERTING") throw new SwitchFault("InvalidStateException", `call ${callId} is not ringing at DN ${dn}`);
+    const kind = this.classify(to);
+    if (kind === "unknown") throw new SwitchFault("InvalidPartyException", `${to} is an unallocated number`);
+    const addresses = this.localAddresses(call);
+    this.publish(this.dropEvents(call, conn, JtapiCause.REDIRECTED), addresses);
+    call.connections = call.connections.filter((c) => c !== conn);
+    call.calledAddress = to;
+    call.lastRedirectedAddress = dn;
+    if (kind === "local") this.offerLocal(call, to);
+    else if (kind === "trunk") this.offerTrunk(call, call.callingAddress ?? dn, to);
+    else this.offerPstn(call, to);
+  }
+
   private dropEvents(call: Call, conn: Connection, cause: number): PendingEvent[] {
     const events: PendingEvent[] = [];
     if (conn.local && conn.termState && conn.termState !== "DROPPED") {
