@@ -1,65 +1,104 @@
-// A TFTP client (RFC 1350): read request in octet mode, acknowledge each block, retransmit on timeout.
+// A TFTP client (RFC 1350): one read request in octet mode, each block acknowledged, the last packet
+// sent again when the answer does not come.
 import dgram from "node:dgram";
 
-export async function tftpGet(host: string, port: number, file: string, opts: { timeoutMs?: number; retries?: number; maxBytes?: number } = {}): Promise<Buffer> {
+const OP = { RRQ: 1, DATA: 3, ACK: 4, ERROR: 5 } as const;
+const BLOCK = 512;
+
+export class TftpError extends Error {
+  /** The server's RFC 1350 error code; undefined for a timeout or a local failure. */
+  constructor(message: string, readonly code?: number) {
+    super(message);
+  }
+}
+
+export interface TftpGetOptions {
+  /** How long to wait for the next packet before sending the last one again. */
+  timeoutMs?: number;
+  /** Retransmissions before giving up. */
+  retries?: number;
+  /** Refuses a larger file (a certificate file is a few kB). */
+  maxBytes?: number;
+}
+
+const ack = (block: number) => Buffer.from([0, OP.ACK, (block >> 8) & 0xff, block & 0xff]);
+const errorPacket = (code: number, message: string) => Buffer.concat([Buffer.from([0, OP.ERROR, 0, code]), Buffer.from(`${message}\0`, "ascii")]);
+
+export async function tftpGet(host: string, port: number, file: string, opts: TftpGetOptions = {}): Promise<Buffer> {
   const timeoutMs = opts.timeoutMs ?? 1000;
   const retries = opts.retries ?? 5;
   const maxBytes = opts.maxBytes ?? 1024 * 1024;
+  const where = `${host}:${port}`;
   const socket = dgram.createSocket("udp4");
-  const request = Buffer.concat([Buffer.from([0, 1]), Buffer.from(`${file}\0octet\0`, "ascii")]);
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let expected = 1;
-    let server: { address: string; port: number } | null = null;
-    let lastSent: Buffer = request;
-    let lastTarget = { address: host, port };
+    let server: { address: string; port: number } | null = null; // the transfer's TID, from the first DATA
+    let last: { packet: Buffer; to: { address: string; port: number } } = { packet: Buffer.concat([Buffer.from([0, OP.RRQ]), Buffer.from(`${file}\0octet\0`, "ascii")]), to: { address: host, port } };
     let tries = 0;
-    let timer: NodeJS.Timeout;
-    let finished = false;
-    const done = (err: Error | null, data?: Buffer) => {
-      if (finished) return;
-      finished = true;
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+
+    const close = () => { try { socket.close(); } catch { /* closed */ } };
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      socket.close();
-      if (err) reject(err);
-      else resolve(data!);
+      close();
+      reject(err);
     };
     const send = (packet: Buffer, to: { address: string; port: number }) => {
-      if (finished) return;
-      lastSent = packet;
-      lastTarget = to;
+      last = { packet, to };
       socket.send(packet, to.port, to.address);
       clearTimeout(timer);
       timer = setTimeout(() => {
-        if (++tries > retries) return done(new Error(`TFTP: no answer from ${host}:${port} for ${file} after ${retries} retries`));
-        send(lastSent, lastTarget);
+        if (++tries > retries) return fail(new TftpError(`TFTP: no answer from ${where} for ${file} after ${retries} retries`));
+        send(last.packet, last.to);
       }, timeoutMs);
     };
-    socket.on("error", (err) => done(err));
+    /** After the last ACK, linger a while: if that ACK is lost the server sends the last block again. */
+    const complete = (finalAck: Buffer, to: { address: string; port: number }) => {
+      settled = true;
+      clearTimeout(timer);
+      socket.send(finalAck, to.port, to.address);
+      resolve(Buffer.concat(chunks, size));
+      socket.unref(); // lingering must not keep the process alive
+      setTimeout(close, timeoutMs).unref();
+    };
+
+    socket.on("error", (err) => fail(new TftpError(`TFTP ${where}: ${err.message}`)));
     socket.on("message", (msg, from) => {
-      if (finished) return;
-      if (server && (from.port !== server.port || from.address !== server.address)) return; // not our transfer
+      if (msg.length < 4) return;
+      if (server && (from.port !== server.port || from.address !== server.address)) {
+        socket.send(errorPacket(5, "unknown transfer ID"), from.port, from.address); // RFC 1350: and carry on
+        return;
+      }
       const op = msg.readUInt16BE(0);
-      if (op === 5) return done(new Error(`TFTP error ${msg.readUInt16BE(2)} for ${file}: ${msg.subarray(4, msg.length - 1).toString("ascii")}`));
-      if (op !== 3) return;
-      server ??= { address: from.address, port: from.port };
       const block = msg.readUInt16BE(2);
-      const ack = Buffer.from([0, 4, msg[2]!, msg[3]!]);
-      if (block !== (expected & 0xffff)) return socket.send(ack, from.port, from.address); // duplicate: acknowledge again
+      if (settled) { // lingering: the server did not get the final ACK
+        if (op === OP.DATA) socket.send(ack(block), from.port, from.address);
+        return;
+      }
+      if (op === OP.ERROR) return fail(new TftpError(`TFTP error ${block} from ${where} for ${file}: ${msg.subarray(4).toString("ascii").replace(/\0.*$/s, "")}`, block));
+      if (op !== OP.DATA) return;
+      server ??= { address: from.address, port: from.port };
+      if (block !== (expected & 0xffff)) {
+        socket.send(ack(block), from.port, from.address); // a block again: our ACK was lost
+        return;
+      }
       const data = msg.subarray(4);
       size += data.length;
-      if (size > maxBytes) return done(new Error(`TFTP: ${file} is larger than ${maxBytes} bytes`));
+      if (size > maxBytes) {
+        socket.send(errorPacket(3, "file too large"), from.port, from.address);
+        return fail(new TftpError(`TFTP: ${file} from ${where} is larger than ${maxBytes} bytes`));
+      }
       chunks.push(data);
       tries = 0;
       expected++;
-      if (data.length < 512) {
-        clearTimeout(timer);
-        socket.send(ack, from.port, from.address, () => done(null, Buffer.concat(chunks)));
-        return;
-      }
-      send(ack, server);
+      if (data.length < BLOCK) return complete(ack(block), server);
+      send(ack(block), server);
     });
-    socket.bind(0, () => send(request, { address: host, port }));
+    socket.bind(0, () => send(last.packet, last.to));
   });
 }
