@@ -62,6 +62,10 @@ export const SwitchOp = z.discriminatedUnion("op", [
   z.object({ op: z.literal("consult"), callId: z.string(), address: dn, destination: dn }),
   /** Two-step transfer, second step: joins the consult call's party to the held call and drops the controller (CallControlCall.transfer(Call)). */
   z.object({ op: z.literal("transfer"), callId: z.string(), consultCallId: z.string(), address: dn }),
+  /** Second step of a conference: joins the consult call's party to the held call, which the controller retrieves (CallControlCall.conference(Call)). */
+  z.object({ op: z.literal("conference"), callId: z.string(), consultCallId: z.string(), address: dn }),
+  /** A conference controller drops a party (the party's Connection.disconnect()). */
+  z.object({ op: z.literal("dropParty"), callId: z.string(), address: dn, party: dn }),
   /** Blind transfer: the controller leaves, the destination is offered the call (CallControlCall.transfer(String)). */
   z.object({ op: z.literal("singleStepTransfer"), callId: z.string(), address: dn, destination: dn }),
   /** Holds the DN's active call and retrieves `callId` (held), in one step. */

@@ -48,7 +48,11 @@ export const SwitchEvent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("routeRequest"), time, dn, callId, otherDN: z.string().optional(), dnis: z.string().optional(), callType }),
   /** The call left this route point for `otherDN` (selected by the application). */
   z.object({ kind: z.literal("routeUsed"), time, dn, callId, otherDN: z.string() }),
-  z.object({ kind: z.literal("released"), time, dn, callId, cause: z.enum(["normal", "busy", "noAnswer", "failed", "transferred", "redirected"]) }),
+  z.object({ kind: z.literal("released"), time, dn, callId, cause: z.enum(["normal", "busy", "noAnswer", "failed", "transferred", "redirected", "conferenced"]) }),
+  /** A conference: `otherDN` joined this DN's call (added by `thirdPartyDN`). */
+  z.object({ kind: z.literal("partyAdded"), time, dn, callId, otherDN: z.string(), thirdPartyDN: z.string().optional() }),
+  /** `otherDN` left this DN's call, which goes on with the others. */
+  z.object({ kind: z.literal("partyDeleted"), time, dn, callId, otherDN: z.string() }),
   /** After a transfer: this DN's call is now `callId` (it was `previousCallId` when it moved calls) and its other party is `otherDN`. */
   z.object({ kind: z.literal("partyChanged"), time, dn, callId, previousCallId: callId.optional(), otherDN: z.string().optional(), thirdPartyDN: z.string().optional() }),
   /** The switch's answer to a command; placed in the stream before the events the command caused. */
@@ -92,7 +96,7 @@ export const AgentToSite = z.discriminatedUnion("t", [AgentHello, AgentEvents]);
 export type AgentToSite = z.infer<typeof AgentToSite>;
 
 // ---- control plane -> agent ----
-export const CommandOp = z.enum(["makeCall", "answer", "release", "hold", "retrieve", "routeCall", "initiateTransfer", "completeTransfer", "singleStepTransfer", "alternate", "reconnect", "redirect"]);
+export const CommandOp = z.enum(["makeCall", "answer", "release", "hold", "retrieve", "routeCall", "initiateTransfer", "completeTransfer", "singleStepTransfer", "alternate", "reconnect", "redirect", "initiateConference", "completeConference", "deleteFromConference"]);
 export type CommandOp = z.infer<typeof CommandOp>;
 
 export const SiteCommand = z.object({

@@ -18,6 +18,7 @@ interface CallState {
 
 /** A transfer between CiscoTransferStartEv and CiscoTransferEndEv, keyed by link|final call. */
 interface Transfer {
+  kind: "transfer" | "conference";
   controller: string;
   transferredCallId?: string;
   /** Owned DNs leaving the consult call for the final one, with the phase they had. */
@@ -189,7 +190,13 @@ export class Normalizer {
         }
         return;
       case "CallCtlConnDisconnectedEv":
-        if (a) call.members.delete(a);
+        if (a) {
+          call.members.delete(a);
+          // one party left a conference that goes on: the others hear who left
+          if (call.members.size >= 2 && e.cause === JtapiCause.NORMAL) {
+            for (const dn of call.phases.keys()) if (dn !== a && this.serves(link, dn)) emit({ kind: "partyDeleted", time: e.time, dn, callId: e.callId, otherDN: a });
+          }
+        }
         if (this.serves(link, a) && call.phases.has(a)) {
           call.phases.delete(a);
           const cause = e.cause === JtapiCause.BUSY ? "busy" : e.cause === JtapiCause.CALL_NOT_ANSWERED ? "noAnswer" : e.cause === JtapiCause.REDIRECTED ? "redirected" : "normal";
@@ -206,20 +213,22 @@ export class Normalizer {
    */
   private duringTransfer(link: string, e: JtapiEvent, call: CallState, emit: Emit): boolean {
     const a = e.address;
-    if (e.id === "CiscoTransferStartEv" && a) {
-      this.transfers.set(`${link}|${e.callId}`, { controller: a, transferredCallId: e.transferredCallId, moving: new Map() });
+    if ((e.id === "CiscoTransferStartEv" || e.id === "CiscoConferenceStartEv") && a) {
+      const kind = e.id === "CiscoTransferStartEv" ? "transfer" : "conference";
+      this.transfers.set(`${link}|${e.callId}`, { kind, controller: a, transferredCallId: e.transferredCallId, moving: new Map() });
       return true;
     }
     const finalKey = `${link}|${e.callId}`;
     const t = this.transfers.get(finalKey) ?? [...this.transfers.values()].find((x) => x.transferredCallId === e.callId);
     if (!t) return false;
     const isConsult = t.transferredCallId === e.callId;
+    const bracketCause = t.kind === "transfer" ? JtapiCause.TRANSFER : JtapiCause.CONFERENCE;
     switch (e.id) {
       case "CallCtlConnDisconnectedEv":
         if (a) call.members.delete(a);
-        if (e.cause !== JtapiCause.TRANSFER || !a) return false;
+        if (e.cause !== bracketCause || !a) return false;
         if (a === t.controller) {
-          if (this.serves(link, a) && call.phases.has(a)) emit({ kind: "released", time: e.time, dn: a, callId: e.callId!, cause: "transferred" });
+          if (this.serves(link, a) && call.phases.has(a)) emit({ kind: "released", time: e.time, dn: a, callId: e.callId!, cause: t.kind === "transfer" ? "transferred" : "conferenced" });
           call.phases.delete(a);
         } else if (isConsult && call.phases.has(a)) {
           // not gone: on its way to the final call
@@ -236,21 +245,24 @@ export class Normalizer {
         t.joined = a;
         if (this.serves(link, a) && t.moving.has(a)) {
           call.phases.set(a, t.moving.get(a)!);
-          const other = [...call.members].find((m) => m !== a && m !== t.controller);
+          // after a transfer its other party is whoever stays; in a conference, still the one who brought it in
+          const other = t.kind === "conference" ? t.controller : [...call.members].find((m) => m !== a && m !== t.controller);
           emit({ kind: "partyChanged", time: e.time, dn: a, callId: e.callId!, previousCallId: t.transferredCallId, ...opt(other), thirdPartyDN: t.controller });
         }
         return true;
       case "CiscoTransferEndEv":
+      case "CiscoConferenceEndEv":
         this.transfers.delete(finalKey);
-        for (const [dn, phase] of call.phases) {
-          if (dn === t.joined || dn === t.controller || !this.serves(link, dn)) continue;
-          emit({ kind: "partyChanged", time: e.time, dn, callId: e.callId!, ...opt(t.joined), thirdPartyDN: t.controller });
-          void phase;
+        for (const dn of call.phases.keys()) {
+          if (dn === t.joined || !this.serves(link, dn)) continue;
+          // a transfer gives the others a new other party; a conference adds one to everyone, controller included
+          if (t.kind === "transfer" && dn !== t.controller) emit({ kind: "partyChanged", time: e.time, dn, callId: e.callId!, ...opt(t.joined), thirdPartyDN: t.controller });
+          if (t.kind === "conference" && t.joined) emit({ kind: "partyAdded", time: e.time, dn, callId: e.callId!, otherDN: t.joined, thirdPartyDN: t.controller });
         }
         return true;
       default:
-        // the joining party's connection and terminal events, and alerting of a blind transfer's destination, go the usual way
-        return e.cause === JtapiCause.TRANSFER && !isConsult && a === t.joined;
+        // the joining party's own connection and terminal events are summed up above; the rest go the usual way
+        return e.cause === bracketCause && !isConsult && a === t.joined;
     }
   }
 

@@ -106,6 +106,14 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
           controlled(op.address);
           cluster.transfer(op.callId, op.consultCallId, op.address);
           return {};
+        case "conference":
+          controlled(op.address);
+          cluster.conference(op.callId, op.consultCallId, op.address);
+          return {};
+        case "dropParty":
+          controlled(op.address);
+          cluster.dropFromConference(op.callId, op.address, op.party);
+          return {};
         case "singleStepTransfer":
           controlled(op.address);
           cluster.singleStepTransfer(op.callId, op.address, op.destination);

@@ -11,7 +11,7 @@ export interface CallChange {
   call: DnCall | undefined;
 }
 
-type CallEventName = "EventPartyChanged" | "EventDialing" | "EventRinging" | "EventEstablished" | "EventHeld" | "EventRetrieved" | "EventReleased" | "EventDestinationBusy" | "EventRouteRequest" | "EventRouteUsed";
+type CallEventName = "EventPartyChanged" | "EventPartyAdded" | "EventPartyDeleted" | "EventDialing" | "EventRinging" | "EventEstablished" | "EventHeld" | "EventRetrieved" | "EventReleased" | "EventDestinationBusy" | "EventRouteRequest" | "EventRouteUsed";
 
 export function callEvent(name: CallEventName, dn: string, call: DnCall, time: string, extra: Partial<TEvent> = {}): TEvent {
   const event: TEvent = {
@@ -80,13 +80,21 @@ export function applyCallFact(dn: string, current: DnCall | undefined, ev: DnSwi
       // the call has left the route point: EventRouteUsed names where it went
       return { events: [callEvent("EventRouteUsed", dn, { ...current, otherDN: ev.otherDN }, ev.time)], call: undefined };
     }
+    case "partyAdded": {
+      if (!current) return { events: [], call: current };
+      return { events: [callEvent("EventPartyAdded", dn, { ...current, otherDN: ev.otherDN, thisRole: DNRole.ConferenceMember, otherRole: DNRole.NewParty }, ev.time, ev.thirdPartyDN ? { thirdPartyDN: ev.thirdPartyDN, thirdPartyDNRole: DNRole.AddedBy } : {})], call: { ...current, thisRole: DNRole.ConferenceMember } };
+    }
+    case "partyDeleted": {
+      if (!current) return { events: [], call: current };
+      return { events: [callEvent("EventPartyDeleted", dn, { ...current, otherDN: ev.otherDN, otherRole: DNRole.DeletedParty }, ev.time)], call: current };
+    }
     case "busy": {
       if (!current) return { events: [], call: current };
       return { events: [callEvent("EventDestinationBusy", dn, current, ev.time, { callState: CallState.Busy })], call: current };
     }
     case "released": {
       if (!current) return { events: [], call: undefined };
-      const callState = ev.cause === "busy" ? CallState.Busy : ev.cause === "noAnswer" ? CallState.NoAnswer : ev.cause === "transferred" ? CallState.Transferred : ev.cause === "redirected" ? CallState.Redirected : CallState.Ok;
+      const callState = ev.cause === "busy" ? CallState.Busy : ev.cause === "noAnswer" ? CallState.NoAnswer : ev.cause === "transferred" ? CallState.Transferred : ev.cause === "redirected" ? CallState.Redirected : ev.cause === "conferenced" ? CallState.Conferenced : CallState.Ok;
       return { events: [callEvent("EventReleased", dn, current, ev.time, { callState })], call: undefined };
     }
     default:

@@ -463,14 +463,22 @@ export class Dn extends DurableObject<Env> {
         if (call.phase !== "held") return { code: ErrorCode.AlreadyInState, message: `call ${call.connID} is not held at DN ${dn} (it is ${call.phase})` };
         return { op: "retrieve", expect: "EventRetrieved", call };
       }
-      case "RequestInitiateTransfer": {
+      case "RequestInitiateTransfer":
+      case "RequestInitiateConference": {
         if (!req.otherDN) return { code: ErrorCode.InvalidAttribute, message: "otherDN is required: the party to consult" };
         const call = pick((c) => c.phase === "established" || c.phase === "held", "established");
         if ("code" in call) return call;
-        if (call.phase !== "established" && call.phase !== "held") return { code: ErrorCode.UnsupportedOperation, message: `call ${call.connID} is ${call.phase} at DN ${dn}: only an established call can be transferred` };
-        return { op: "initiateTransfer", expect: "EventDialing", call };
+        if (call.phase !== "established" && call.phase !== "held") return { code: ErrorCode.UnsupportedOperation, message: `call ${call.connID} is ${call.phase} at DN ${dn}: only an established call can be transferred or conferenced` };
+        return { op: req.request === "RequestInitiateTransfer" ? "initiateTransfer" : "initiateConference", expect: "EventDialing", call };
       }
-      case "RequestCompleteTransfer": {
+      case "RequestDeleteFromConference": {
+        if (!req.otherDN) return { code: ErrorCode.InvalidAttribute, message: "otherDN is required: the party to drop from the conference" };
+        const call = pick((c) => c.phase === "established", "established");
+        if ("code" in call) return call;
+        return { op: "deleteFromConference", expect: "EventPartyDeleted", call };
+      }
+      case "RequestCompleteTransfer":
+      case "RequestCompleteConference": {
         const call = pick((c) => c.phase === "held", "held");
         if ("code" in call) return call;
         const others = [...this.calls.values()].filter((c) => c !== call && (req.transferConnID ? c.connID === req.transferConnID : c.phase === "established" || c.phase === "dialing"));
@@ -479,7 +487,9 @@ export class Dn extends DurableObject<Env> {
             ? { code: ErrorCode.InvalidConnID, message: `transferConnID ${req.transferConnID} is not a call of DN ${dn}` }
             : { code: ErrorCode.InvalidAttribute, message: `transferConnID is required: DN ${dn} has ${others.length} consult call candidates` };
         }
-        return { op: "completeTransfer", expect: "EventReleased", call, consult: others[0] };
+        return req.request === "RequestCompleteTransfer"
+          ? { op: "completeTransfer", expect: "EventReleased", call, consult: others[0] }
+          : { op: "completeConference", expect: "EventPartyAdded", call, consult: others[0] };
       }
       case "RequestSingleStepTransfer": {
         if (!req.otherDN) return { code: ErrorCode.InvalidAttribute, message: "otherDN is required: where to transfer the call" };
@@ -529,7 +539,7 @@ export class Dn extends DurableObject<Env> {
     const sent = await siteStub(this.env, identity.tenant, identity.site).sendCommand({
       t: "command", id: commandId, op: plan.op, dn: identity.number,
       ...(plan.call ? { callId: plan.call.callId } : {}),
-      ...(req.otherDN && ["makeCall", "routeCall", "initiateTransfer", "singleStepTransfer", "redirect"].includes(plan.op) ? { otherDN: req.otherDN } : {}),
+      ...(req.otherDN && ["makeCall", "routeCall", "initiateTransfer", "initiateConference", "singleStepTransfer", "redirect", "deleteFromConference"].includes(plan.op) ? { otherDN: req.otherDN } : {}),
       ...(plan.consult ? { consultCallId: plan.consult.callId } : {}),
     });
     if (!sent.ok) {
@@ -541,7 +551,7 @@ export class Dn extends DurableObject<Env> {
       const pending: Pending = {
         referenceID: req.referenceID, sessionId: req.sessionId, expect: plan.expect, route: plan.route, resolve,
         // a consult's answer is the new call's EventDialing: its call id comes with the switch's result
-        ...(plan.op === "initiateTransfer" ? { consultFor: plan.call!.connID } : { callId: plan.call?.callId }),
+        ...(plan.op === "initiateTransfer" || plan.op === "initiateConference" ? { consultFor: plan.call!.connID } : { callId: plan.call?.callId }),
         timer: setTimeout(() => {
           this.pendingByCommand.delete(commandId);
           if (pending.callId) this.pendingByAnswer.delete(`${plan.expect}:${pending.callId}`);

@@ -392,36 +392,50 @@ export class Cluster {
     return this.originate(dn, to, "cti");
   }
 
-  /** Second step: the consult call's other party joins the held call; the controller leaves both. */
+  /** Second step of a transfer: the consult call's other party joins the held call; the controller leaves both. */
   transfer(callId: string, consultCallId: string, dn: string): void {
+    this.merge(callId, consultCallId, dn, "transfer");
+  }
+
+  /** Second step of a conference: the consult call's other party joins the held call, which the controller retrieves. */
+  conference(callId: string, consultCallId: string, dn: string): void {
+    this.merge(callId, consultCallId, dn, "conference");
+  }
+
+  private merge(callId: string, consultCallId: string, dn: string, mode: "transfer" | "conference"): void {
+    const cause = mode === "transfer" ? JtapiCause.TRANSFER : JtapiCause.CONFERENCE;
+    const bracket = mode === "transfer" ? "CiscoTransfer" : "CiscoConference";
     const final = this.call(callId);
     const consult = this.call(consultCallId);
-    if (final === consult) throw new SwitchFault("InvalidArgumentException", "a call cannot be transferred to itself");
+    if (final === consult) throw new SwitchFault("InvalidArgumentException", `a call cannot be merged with itself`);
     const controllerFinal = this.connectionOf(final, dn);
     const controllerConsult = this.connectionOf(consult, dn);
     const moving = consult.connections.filter((c) => c !== controllerConsult && c.state !== "DISCONNECTED" && c.state !== "FAILED");
     if (moving.length !== 1) throw new SwitchFault("InvalidStateException", `consult call ${consultCallId} has no party to transfer to`);
     const party = moving[0]!;
     if (final.peer && consult.peer) throw new SwitchFault("MethodNotSupportedException", "the simulator cannot join two calls that both cross the trunk");
-    const start = { id: "CiscoTransferStartEv", callId, address: dn, transferredCallId: consultCallId, cause: JtapiCause.TRANSFER };
+    if (mode === "conference" && controllerFinal.termState !== "HELD") throw new SwitchFault("InvalidStateException", `call ${callId} is not held at DN ${dn}`);
+    const start = { id: `${bracket}StartEv`, callId, address: dn, transferredCallId: consultCallId, cause };
     const events: PendingEvent[] = [this.stamp(final, start)];
     const addresses = new Set([...this.localAddresses(final), ...this.localAddresses(consult)]);
     // the consult call ends: the controller drops, its other party leaves it for the final call
-    events.push(...this.dropEvents(consult, controllerConsult, JtapiCause.TRANSFER));
-    events.push(this.stamp(consult, { id: "ConnDisconnectedEv", callId: consultCallId, address: party.address, cause: JtapiCause.TRANSFER }));
-    events.push(this.stamp(consult, { id: "CallCtlConnDisconnectedEv", callId: consultCallId, address: party.address, cause: JtapiCause.TRANSFER }));
-    events.push(this.stamp(consult, { id: "CallInvalidEv", callId: consultCallId, cause: JtapiCause.TRANSFER }));
+    events.push(...this.dropEvents(consult, controllerConsult, cause));
+    events.push(this.stamp(consult, { id: "ConnDisconnectedEv", callId: consultCallId, address: party.address, cause }));
+    events.push(this.stamp(consult, { id: "CallCtlConnDisconnectedEv", callId: consultCallId, address: party.address, cause }));
+    events.push(this.stamp(consult, { id: "CallInvalidEv", callId: consultCallId, cause }));
     this.calls.delete(consultCallId);
     // the party joins the final call in the state it had
     final.connections.push(party);
-    final.callingAddress = final.connections.find((c) => c !== controllerFinal && c !== party)?.address ?? final.callingAddress;
-    final.calledAddress = party.address;
+    if (mode === "transfer") {
+      final.callingAddress = final.connections.find((c) => c !== controllerFinal && c !== party)?.address ?? final.callingAddress;
+      final.calledAddress = party.address;
+    }
     if (consult.peer) {
       final.peer = consult.peer;
       this.network.repointPeer(consult.peer, this.name, callId);
     }
     const t = this.devices.get(party.address)?.terminal;
-    const joined = (id: string, withTerminal = false) => this.stamp(final, { id, callId, address: party.address, cause: JtapiCause.TRANSFER, ...(withTerminal && t ? { terminal: t } : {}) });
+    const joined = (id: string, withTerminal = false) => this.stamp(final, { id, callId, address: party.address, cause, ...(withTerminal && t ? { terminal: t } : {}) });
     events.push(joined("ConnCreatedEv"));
     if (party.state === "ESTABLISHED") {
       events.push(joined("ConnConnectedEv"), joined("CallCtlConnEstablishedEv"));
@@ -430,10 +444,16 @@ export class Cluster {
       events.push(joined("ConnAlertingEv"), joined(party.local ? "CallCtlConnAlertingEv" : "CallCtlConnNetworkAlertingEv"));
       if (party.local) events.push(joined("TermConnCreatedEv", true), joined("TermConnRingingEv", true), joined("CallCtlTermConnRingingEv", true));
     }
-    // the controller leaves the final call
-    events.push(...this.dropEvents(final, controllerFinal, JtapiCause.TRANSFER));
-    final.connections = final.connections.filter((c) => c !== controllerFinal);
-    events.push(this.stamp(final, { ...start, id: "CiscoTransferEndEv" }));
+    if (mode === "transfer") {
+      // the controller leaves the final call
+      events.push(...this.dropEvents(final, controllerFinal, cause));
+      final.connections = final.connections.filter((c) => c !== controllerFinal);
+    } else {
+      // the controller talks to everyone now
+      controllerFinal.termState = "TALKING";
+      events.push(this.stamp(final, { id: "CallCtlTermConnTalkingEv", callId, address: dn, terminal: this.devices.get(dn)?.terminal, cause }));
+    }
+    events.push(this.stamp(final, { ...start, id: `${bracket}EndEv` }));
     this.publish(events, addresses);
   }
 
@@ -513,8 +533,29 @@ export class Cluster {
   /** A party hangs up. With two parties left UCM clears the whole call. */
   disconnect(callId: string, dn: string): void {
     const call = this.call(callId);
-    this.connectionOf(call, dn);
+    const conn = this.connectionOf(call, dn);
+    if (this.live(call).length > 2) return this.dropParty(call, conn);
     this.clear(call, JtapiCause.NORMAL, dn);
+  }
+
+  /** A conference controller drops a party (DeleteFromConference). */
+  dropFromConference(callId: string, dn: string, party: string): void {
+    const call = this.call(callId);
+    this.connectionOf(call, dn);
+    const conn = this.connectionOf(call, party);
+    if (this.live(call).length <= 2) throw new SwitchFault("InvalidStateException", `call ${callId} is not a conference: hang up instead`);
+    this.dropParty(call, conn);
+  }
+
+  private live(call: Call): Connection[] {
+    return call.connections.filter((c) => c.state !== "DISCONNECTED" && c.state !== "FAILED");
+  }
+
+  /** One party leaves a call of three or more; the others stay connected. */
+  private dropParty(call: Call, conn: Connection): void {
+    const addresses = this.localAddresses(call);
+    this.publish(this.dropEvents(call, conn, JtapiCause.NORMAL), addresses);
+    call.connections = call.connections.filter((c) => c !== conn);
   }
 
   /** Clears the call: the dropping party first, then the others, then CallInvalidEv. */
@@ -563,7 +604,7 @@ export class Cluster {
   setInService(dn: string, inService: boolean): void {
     const dev = this.device(dn);
     if (dev.inService === inService) throw new SwitchFault("InvalidStateException", `DN ${dn} is already ${inService ? "in" : "out of"} service`);
-    if (!inService) for (const call of this.callsOf(dn)) this.clear(call, JtapiCause.NORMAL, dn);
+    if (!inService) for (const call of this.callsOf(dn)) this.disconnect(call.id, dn);
     dev.inService = inService;
     const t = dev.terminal;
     this.publish(inService
