@@ -74,6 +74,8 @@ export const SwitchOp = z.discriminatedUnion("op", [
   z.object({ op: z.literal("reconnect"), callId: z.string(), consultCallId: z.string(), address: dn }),
   /** Sends a call ringing at `address` on to `destination` (CallControlConnection.redirect). */
   z.object({ op: z.literal("redirect"), callId: z.string(), address: dn, destination: dn }),
+  /** Silent monitoring: `monitor` (a CTI port, say) listens to `address`'s call `callId` through the phone's built-in bridge. */
+  z.object({ op: z.literal("startMonitor"), callId: z.string(), address: dn, monitor: dn }),
   /** Routes a call waiting at a route point (RouteSession.selectRoute); fails when the destination is invalid or out of service. */
   z.object({ op: z.literal("selectRoute"), callId: z.string(), address: dn, destination: dn }),
 ]);
@@ -162,6 +164,9 @@ export const JtapiEvent = z.object({
   lastRedirectedAddress: z.string().nullable().optional(),
   /** CiscoTransferStartEv/EndEv: the consult call merged into this one (absent for a blind transfer). */
   transferredCallId: z.string().optional(),
+  /** CiscoTermConnMonitoringStartEv: the monitor call and the DN that listens. */
+  monitorCallId: z.string().optional(),
+  monitorAddress: z.string().optional(),
   /** RouteUsedEv: the destination the call was routed to. */
   routeUsed: z.string().optional(),
   time: z.string(),

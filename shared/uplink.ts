@@ -50,7 +50,9 @@ export const SwitchEvent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("routeUsed"), time, dn, callId, otherDN: z.string() }),
   z.object({ kind: z.literal("released"), time, dn, callId, cause: z.enum(["normal", "busy", "noAnswer", "failed", "transferred", "redirected", "conferenced"]) }),
   /** A conference: `otherDN` joined this DN's call (added by `thirdPartyDN`). */
-  z.object({ kind: z.literal("partyAdded"), time, dn, callId, otherDN: z.string(), thirdPartyDN: z.string().optional() }),
+  z.object({ kind: z.literal("partyAdded"), time, dn, callId, otherDN: z.string(), thirdPartyDN: z.string().optional(), observer: z.boolean().optional() }),
+  /** Silent monitoring started: this DN listens, in its own call `callId`, to `otherDN`'s call. */
+  z.object({ kind: z.literal("monitorStarted"), time, dn, callId, otherDN: z.string() }),
   /** `otherDN` left this DN's call, which goes on with the others. */
   z.object({ kind: z.literal("partyDeleted"), time, dn, callId, otherDN: z.string() }),
   /** After a transfer: this DN's call is now `callId` (it was `previousCallId` when it moved calls) and its other party is `otherDN`. */
@@ -96,7 +98,7 @@ export const AgentToSite = z.discriminatedUnion("t", [AgentHello, AgentEvents]);
 export type AgentToSite = z.infer<typeof AgentToSite>;
 
 // ---- control plane -> agent ----
-export const CommandOp = z.enum(["makeCall", "answer", "release", "hold", "retrieve", "routeCall", "initiateTransfer", "completeTransfer", "singleStepTransfer", "alternate", "reconnect", "redirect", "initiateConference", "completeConference", "deleteFromConference"]);
+export const CommandOp = z.enum(["makeCall", "answer", "release", "hold", "retrieve", "routeCall", "initiateTransfer", "completeTransfer", "singleStepTransfer", "alternate", "reconnect", "redirect", "initiateConference", "completeConference", "deleteFromConference", "startMonitor"]);
 export type CommandOp = z.infer<typeof CommandOp>;
 
 export const SiteCommand = z.object({

@@ -170,6 +170,7 @@ export function startLinkAgent(config: AgentConfig, opts: { sockets?: Record<str
       case "initiateConference": return c.callId && c.otherDN ? { op: "consult", callId: c.callId, address: c.dn, destination: c.otherDN } : null;
       case "completeConference": return c.callId && c.consultCallId ? { op: "conference", callId: c.callId, consultCallId: c.consultCallId, address: c.dn } : null;
       case "deleteFromConference": return c.callId && c.otherDN ? { op: "dropParty", callId: c.callId, address: c.dn, party: c.otherDN } : null;
+      case "startMonitor": return c.callId && c.otherDN ? { op: "startMonitor", callId: c.callId, address: c.dn, monitor: c.otherDN } : null;
       case "alternate": return c.callId && c.consultCallId ? { op: "alternate", callId: c.callId, activeCallId: c.consultCallId, address: c.dn } : null;
       case "reconnect": return c.callId && c.consultCallId ? { op: "reconnect", callId: c.callId, consultCallId: c.consultCallId, address: c.dn } : null;
       case "redirect": return c.callId && c.otherDN ? { op: "redirect", callId: c.callId, address: c.dn, destination: c.otherDN } : null;

@@ -133,6 +133,16 @@ export class Normalizer {
           emit({ kind: "dialing", time: e.time, dn: a, callId: e.callId, ...opt(call.called), callType: this.callType(true, call.called) });
         }
         return;
+      case "CiscoTermConnMonitoringStartEv": {
+        const monitor = e.monitorAddress;
+        if (monitor && e.monitorCallId && this.serves(link, monitor)) {
+          const m = this.callState(link, { ...e, callId: e.monitorCallId, callingAddress: monitor, calledAddress: a });
+          m.phases.set(monitor, "established");
+          emit({ kind: "monitorStarted", time: e.time, dn: monitor, callId: e.monitorCallId, otherDN: a ?? "" });
+        }
+        if (monitor && this.serves(link, a) && call.phases.has(a)) emit({ kind: "partyAdded", time: e.time, dn: a, callId: e.callId, otherDN: monitor, observer: true });
+        return;
+      }
       case "RouteEv":
         if (this.serves(link, a) && !call.phases.has(a)) {
           call.phases.set(a, "ringing");

@@ -1,6 +1,6 @@
 // How one DN's view of its calls follows the switch: pure functions from a switch fact to the
 // T-Library events it means for this DN. The Dn object stores the result and distributes the events.
-import { AddressStatus, CallState, DNRole } from "../../../shared/tlib.js";
+import { AddressStatus, CallState, CallType, DNRole } from "../../../shared/tlib.js";
 import type { DnSwitchEvent, SnapshotDn } from "../../../shared/uplink.js";
 import type { TEvent } from "../../../shared/client-api.js";
 import type { DnCall } from "./types.js";
@@ -82,7 +82,15 @@ export function applyCallFact(dn: string, current: DnCall | undefined, ev: DnSwi
     }
     case "partyAdded": {
       if (!current) return { events: [], call: current };
+      if (ev.observer) {
+        // a silent observer joined: the DN's own role does not change
+        return { events: [callEvent("EventPartyAdded", dn, { ...current, otherDN: ev.otherDN, otherRole: DNRole.Observer }, ev.time)], call: current };
+      }
       return { events: [callEvent("EventPartyAdded", dn, { ...current, otherDN: ev.otherDN, thisRole: DNRole.ConferenceMember, otherRole: DNRole.NewParty }, ev.time, ev.thirdPartyDN ? { thirdPartyDN: ev.thirdPartyDN, thirdPartyDNRole: DNRole.AddedBy } : {})], call: { ...current, thisRole: DNRole.ConferenceMember } };
+    }
+    case "monitorStarted": {
+      const call: DnCall = { connID, callId: ev.callId, phase: "established", otherDN: ev.otherDN, thisRole: DNRole.Observer, otherRole: DNRole.Destination, callType: CallType.Internal };
+      return { events: [callEvent("EventEstablished", dn, call, ev.time)], call };
     }
     case "partyDeleted": {
       if (!current) return { events: [], call: current };

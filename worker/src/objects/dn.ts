@@ -51,6 +51,8 @@ interface Meta {
   switchInService: boolean;
   linkUp: boolean;
   agent: AgentState;
+  /** RequestMonitorNextCall: the monitoring DN that listens to this DN's next established call. */
+  monitorNext?: string;
 }
 
 export class Dn extends DurableObject<Env> {
@@ -179,6 +181,7 @@ export class Dn extends DurableObject<Env> {
           if (consultOf && fact.kind === "dialing") fact = { ...fact, callType: 4 };
           const change = applyCallFact(dn, this.calls.get(ev.callId), fact, input.connID ?? "");
           this.saveCall(ev.callId, change.call);
+          if (this.meta.monitorNext && ev.kind !== "monitorStarted" && change.events.some((e) => e.event === "EventEstablished")) this.startMonitoring(ev.callId);
           if (consultOf) {
             this.consults.delete(ev.callId);
             for (const e of change.events) e.transferConnID = consultOf;
@@ -295,6 +298,35 @@ export class Dn extends DurableObject<Env> {
     }
   }
 
+  // ---- silent monitoring (MonitorNextCall, one call) ----
+
+  /** Arms monitoring of this DN's next call for `by`; refused when another DN already waits for it. */
+  armMonitor(by: string): { ok: true } | { ok: false; code: number; message: string } {
+    if (!this.meta.identity || !this.meta.config) return { ok: false, code: ErrorCode.DNNotConfigured, message: "the DN to monitor is not configured" };
+    if (this.meta.monitorNext && this.meta.monitorNext !== by) return { ok: false, code: ErrorCode.ResourceSeized, message: `DN ${this.meta.identity.number}'s next call is already monitored by ${this.meta.monitorNext}` };
+    this.meta.monitorNext = by;
+    this.saveMeta();
+    return { ok: true };
+  }
+
+  cancelMonitor(by: string): boolean {
+    if (this.meta.monitorNext !== by) return false;
+    this.meta.monitorNext = undefined;
+    this.saveMeta();
+    return true;
+  }
+
+  /** The next call is established: the monitoring DN starts listening (MonitorOneCall: this call only). */
+  private startMonitoring(callId: string): void {
+    const identity = this.meta.identity!;
+    const by = this.meta.monitorNext!;
+    this.meta.monitorNext = undefined;
+    this.ctx.waitUntil(siteStub(this.env, identity.tenant, identity.site)
+      .sendCommand({ t: "command", id: crypto.randomUUID(), op: "startMonitor", dn: identity.number, callId, otherDN: by })
+      .then((sent) => { if (!sent.ok) log.warn("could not start monitoring", { dn: identity.number, by, error: sent.errorMessage }); })
+      .catch((err: unknown) => log.warn("could not start monitoring", { dn: identity.number, by, error: String(err) })));
+  }
+
   // ---- emulated agent state ----
 
   /** A call routed here failed as an invalid destination: apply route-invalid-dest-action (F1). */
@@ -390,6 +422,20 @@ export class Dn extends DurableObject<Env> {
         const userData = await callStub(this.env, identity.tenant, identity.site, call.connID).change({ tenant: identity.tenant, site: identity.site, connID: call.connID }, kind, (req.userData ?? {}) as UserData, dn);
         this.saveCall(callId, { ...this.calls.get(callId) ?? call, userData });
         return answer({ event: "EventAttachedDataChanged", thisDN: dn, connID: call.connID, thirdPartyDN: dn, ...(call.otherDN ? { otherDN: call.otherDN } : {}), userData }, true);
+      }
+      case "RequestMonitorNextCall":
+      case "RequestCancelMonitoring": {
+        if (!this.sessions.has(req.sessionId)) return fail(ErrorCode.DNNotRegistered, `DN ${dn} is not registered by this session: send RequestRegisterAddress first`);
+        if (!req.otherDN || req.otherDN === dn) return fail(ErrorCode.InvalidAttribute, "otherDN is required: the agent's DN to monitor (not this DN)");
+        const target = dnStub(this.env, identity.tenant, identity.site, req.otherDN);
+        if (req.request === "RequestCancelMonitoring") {
+          if (!(await target.cancelMonitor(dn))) return fail(ErrorCode.AlreadyInState, `DN ${dn} is not waiting to monitor ${req.otherDN}`);
+          return answer({ event: "EventMonitoringCancelled", thisDN: dn, otherDN: req.otherDN }, true);
+        }
+        if (this.calls.size > 0) return fail(ErrorCode.DNBusy, `DN ${dn} has a call: a monitoring DN carries one call at a time`);
+        const armed = await target.armMonitor(dn);
+        if (!armed.ok) return fail(armed.code, armed.message);
+        return answer({ event: "EventMonitoringNextCall", thisDN: dn, otherDN: req.otherDN, monitorNextCallType: 0 }, true);
       }
       case "RequestAgentLogin":
       case "RequestAgentLogout":

@@ -478,6 +478,47 @@ export class Cluster {
     this.publish([this.stamp(call, { ...start, id: "CiscoTransferEndEv" })], [...addresses, to]);
   }
 
+  // ---- silent monitoring ----
+
+  /** Monitor calls, by the call they listen to. */
+  private monitors = new Map<string, string>();
+
+  /**
+   * Silent monitoring through the agent phone's built-in bridge: `monitor` gets a call of its own,
+   * connected and listening (it cannot be heard); the monitored call reports the monitoring.
+   */
+  startMonitor(callId: string, agent: string, monitor: string): Call {
+    const call = this.call(callId);
+    const conn = this.connectionOf(call, agent);
+    if (conn.state !== "ESTABLISHED") throw new SwitchFault("InvalidStateException", `call ${callId} is not established at DN ${agent}: only an active call can be monitored`);
+    const dev = this.device(monitor);
+    if (!dev.inService) throw new SwitchFault("ResourceUnavailableException", `DN ${monitor} is out of service`);
+    if (this.callsOf(monitor).length > 0) throw new SwitchFault("ResourceUnavailableException", `DN ${monitor} is busy: a monitoring DN carries one call at a time`);
+    if (this.monitors.has(callId)) throw new SwitchFault("InvalidStateException", `call ${callId} is already monitored`);
+    const m: Call = { id: newCallId(this.name), connections: [{ address: monitor, local: true, state: "ESTABLISHED", termState: "TALKING" }], callingAddress: monitor, calledAddress: agent };
+    this.calls.set(m.id, m);
+    this.monitors.set(callId, m.id);
+    const t = dev.terminal;
+    this.publish([
+      this.stamp(m, { id: "CallActiveEv", callId: m.id }),
+      this.stamp(m, { id: "ConnCreatedEv", callId: m.id, address: monitor }),
+      this.stamp(m, { id: "ConnConnectedEv", callId: m.id, address: monitor }),
+      this.stamp(m, { id: "TermConnCreatedEv", callId: m.id, address: monitor, terminal: t }),
+      this.stamp(m, { id: "TermConnActiveEv", callId: m.id, address: monitor, terminal: t }),
+      this.stamp(m, { id: "CallCtlTermConnTalkingEv", callId: m.id, address: monitor, terminal: t }),
+      this.stamp(call, { id: "CiscoTermConnMonitoringStartEv", callId, address: agent, terminal: this.device(agent).terminal, monitorCallId: m.id, monitorAddress: monitor }),
+    ], [monitor, ...this.localAddresses(call)]);
+    return m;
+  }
+
+  /** A monitored call ended (or its agent left it): the monitor call ends too. */
+  private endMonitor(callId: string): void {
+    const m = this.monitors.get(callId);
+    this.monitors.delete(callId);
+    const monitorCall = m ? this.calls.get(m) : undefined;
+    if (monitorCall) this.clear(monitorCall, JtapiCause.NORMAL, null);
+  }
+
   /** Alternate: hold the active call, retrieve the held one. */
   alternate(heldCallId: string, activeCallId: string, dn: string): void {
     const held = this.connectionOf(this.call(heldCallId), dn);
@@ -577,6 +618,8 @@ export class Cluster {
     }
     events.push({ id: "CallInvalidEv", callId: call.id, cause });
     this.calls.delete(call.id);
+    if (this.monitors.has(call.id)) queueMicrotask(() => this.endMonitor(call.id));
+    for (const [monitored, m] of this.monitors) if (m === call.id) this.monitors.delete(monitored);
     const wait = this.routeWaits.get(call.id);
     if (wait) {
       clearTimeout(wait.timer);
