@@ -51,7 +51,7 @@ describe("request errors", () => {
     expect((await request({ request: "RequestHoldCall", thisDN: "1001" })).body.event.errorCode).toBe(56);
     expect((await request({ request: "RequestMakeCall", thisDN: "1002", otherDN: "1001" })).body.event.errorCode).toBe(58);
     expect((await request({ request: "RequestMakeCall", thisDN: "1001" })).body.event).toMatchObject({ errorCode: 53 });
-    expect((await request({ request: "RequestMonitorNextCall", thisDN: "1001", otherDN: "1002" })).body.event.errorCode).toBe(51);
+    expect((await request({ request: "RequestQueryCall", thisDN: "1001" })).body.event.errorCode).toBe(51);
     // the switch's refusal comes back as the request's EventError
     const answering = request({ request: "RequestAnswerCall", thisDN: "1001" });
     const cmd = await agent.nextCommand();
