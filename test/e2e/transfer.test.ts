@@ -44,6 +44,9 @@ describe("transfer", () => {
     expect(completed.status).toBe(200);
     expect(completed.event).toMatchObject({ event: "EventReleased", thisDN: "1002", connID: original, callState: 1 });
     await s.waitFor((e) => e.event === "EventPartyChanged" && e.thisDN === "1001", "EventPartyChanged at 1001");
+    // roles: the parties keep theirs; the transferring DN is named with TransferredBy (7)
+    expect(s.events.slice(mark).filter((e) => e.event === "EventPartyChanged").map((e) => [e.thisDN, e.thisDNRole, e.thirdPartyDNRole])).toEqual([["1003", 2, 7], ["1001", 1, 7]]);
+    expect(s.events.slice(mark, mark + 3).map((e) => [e.event, e.thisDNRole, e.otherDNRole])).toEqual([["EventHeld", 2, 1], ["EventDialing", 1, 2], ["EventRinging", 2, 1]]);
 
     expect(s.events.slice(mark).map(view)).toEqual([
       { event: "EventHeld", thisDN: "1002", otherDN: "1001", connID: original },
