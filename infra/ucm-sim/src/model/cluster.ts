@@ -241,10 +241,15 @@ export class Cluster {
     ], [...addresses, routePoint]);
     call.connections = call.connections.filter((c) => c !== rp);
     call.lastRedirectedAddress = routePoint;
-    const kind = this.classify(destination);
-    if (kind === "local") this.offerLocal(call, destination);
-    else if (kind === "trunk") this.offerTrunk(call, call.callingAddress ?? "", destination);
-    else this.offerPstn(call, destination);
+    this.offerOnward(call, call.callingAddress ?? "", destination);
+  }
+
+  /** Offers a call that moves on (redirected, transferred, routed) to its new destination, wherever it is. */
+  private offerOnward(call: Call, from: string, to: string): void {
+    const kind = this.classify(to);
+    if (kind === "local") this.offerLocal(call, to);
+    else if (kind === "trunk") this.offerTrunk(call, from, to);
+    else this.offerPstn(call, to);
   }
 
   /** The destination is another cluster's: an external party here, a new inbound call there. */
@@ -472,9 +477,7 @@ export class Cluster {
     call.callingAddress = call.connections[0]?.address ?? call.callingAddress;
     call.calledAddress = to;
     call.lastRedirectedAddress = dn;
-    if (kind === "local") this.offerLocal(call, to);
-    else if (kind === "trunk") this.offerTrunk(call, call.callingAddress ?? dn, to);
-    else this.offerPstn(call, to);
+    this.offerOnward(call, call.callingAddress ?? dn, to);
     this.publish([this.stamp(call, { ...start, id: "CiscoTransferEndEv" })], [...addresses, to]);
   }
 
@@ -547,9 +550,7 @@ export class Cluster {
     call.connections = call.connections.filter((c) => c !== conn);
     call.calledAddress = to;
     call.lastRedirectedAddress = dn;
-    if (kind === "local") this.offerLocal(call, to);
-    else if (kind === "trunk") this.offerTrunk(call, call.callingAddress ?? dn, to);
-    else this.offerPstn(call, to);
+    this.offerOnward(call, call.callingAddress ?? dn, to);
   }
 
   private dropEvents(call: Call, conn: Connection, cause: number): PendingEvent[] {
