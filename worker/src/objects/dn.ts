@@ -67,18 +67,23 @@ export class Dn extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
+      // an object of a number nobody configured stays empty: asking about it must not create storage
       const sql = ctx.storage.sql;
-      sql.exec(`
-        CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS registrations (session_id TEXT PRIMARY KEY, registered TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS calls (call_id TEXT PRIMARY KEY, body TEXT NOT NULL);
-      `);
+      if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length === 0) return;
       const stored = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'state'").toArray()[0];
       if (stored) this.meta = { ...(JSON.parse(stored.v) as Meta) };
       this.meta.agent ??= loggedOut;
       for (const r of sql.exec<{ session_id: string }>("SELECT session_id FROM registrations")) this.sessions.add(r.session_id);
       for (const r of sql.exec<{ call_id: string; body: string }>("SELECT call_id, body FROM calls")) this.calls.set(r.call_id, JSON.parse(r.body) as DnCall);
     });
+  }
+
+  private createTables(): void {
+    this.ctx.storage.sql.exec(`
+      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS registrations (session_id TEXT PRIMARY KEY, registered TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS calls (call_id TEXT PRIMARY KEY, body TEXT NOT NULL);
+    `);
   }
 
   private saveMeta(): void {
@@ -106,6 +111,7 @@ export class Dn extends DurableObject<Env> {
 
   configure(identity: DnIdentity, config: DnConfig, linkUp: boolean): void {
     const fresh = !this.meta.identity;
+    if (fresh) this.createTables();
     this.meta.identity = identity;
     this.meta.config = config;
     if (fresh) this.meta.linkUp = linkUp;
@@ -352,7 +358,7 @@ export class Dn extends DurableObject<Env> {
   // ---- client sessions ----
 
   async sessionEnded(sessionId: string): Promise<void> {
-    if (!this.sessions.delete(sessionId)) return;
+    if (!this.meta.identity || !this.sessions.delete(sessionId)) return;
     this.ctx.storage.sql.exec("DELETE FROM registrations WHERE session_id = ?", sessionId);
   }
 
