@@ -35,7 +35,7 @@ export type SnapshotDn = z.infer<typeof SnapshotDn>;
 export const SwitchEvent = z.discriminatedUnion("kind", [
   /** A link of the agent to the switch came up or went down. */
   z.object({ kind: z.literal("link"), time, link: z.string(), up: z.boolean(), reason: z.string().optional() }),
-  /** The complete switch state of the listed DNs (one link's worth): a listed DN has exactly these calls. */
+  /** The complete switch state of the listed DNs: a listed DN has exactly these calls. A link's snapshot may come as several of these, one after the other (each below the message-size limit). */
   z.object({ kind: z.literal("snapshot"), time, dns: z.array(SnapshotDn) }),
   z.object({ kind: z.literal("service"), time, dn, inService: z.boolean() }),
   z.object({ kind: z.literal("dialing"), time, dn, callId, otherDN: z.string().optional(), callType }),

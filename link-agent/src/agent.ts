@@ -1,56 +1,108 @@
-// The link agent: switch links in, one uplink out, commands carried out in between.
+// The link agent: switch links in, one uplink out, commands carried out in between. Every fact goes
+// into one ordered stream: link up/down, snapshots, per-DN call and service facts, command results.
 import type { Logger } from "pino";
-import type { AgentConfig, LinkConfig } from "./config.js";
+import type { AgentConfig } from "./config.js";
 import { createLogger } from "./log.js";
 import { Normalizer } from "./normalizer.js";
-import { type SocketFactory, type SwitchAnswer, SwitchLinkClient } from "./switch-link-client.js";
-import { Uplink } from "./uplink.js";
-import { prepareTls, type TlsDecision } from "./tls/tls-setup.js";
-import { ErrorCode } from "../../shared/tlib.js";
-import type { SwitchOp } from "../../shared/switch-link.js";
-import type { SiteCommand, SwitchEvent } from "../../shared/uplink.js";
+import { CommandRunner } from "./commands.js";
+import { splitSnapshot } from "./snapshot-chunks.js";
+import { type LinkOverrides, SwitchLinks } from "./switch-links.js";
+import { Uplink, type UplinkOptions, type UplinkStatus } from "./uplink.js";
+import type { Snapshot } from "../../shared/switch-link.js";
+import { SwitchEvent as SwitchEventSchema, type SwitchEvent } from "../../shared/uplink.js";
 
-/** How a switch's refusal reads as a T-Library errorCode. */
-const errorCodes: Record<string, number> = {
-  InvalidArgumentException: ErrorCode.InvalidAttribute,
-  InvalidPartyException: ErrorCode.TargetDNInvalid,
-  InvalidStateException: ErrorCode.UnsupportedOperation,
-  MethodNotSupportedException: ErrorCode.UnsupportedOperation,
-  PrivilegeViolationException: ErrorCode.ClientNotAuthorized,
-  ResourceUnavailableException: ErrorCode.OutOfService,
-  PlatformException: ErrorCode.InternalError,
-  Timeout: ErrorCode.Timeout,
-  LinkDown: ErrorCode.NoSwitchLink,
-};
-
-export function errorCodeFor(exception: string, message: string): number {
-  if (exception === "ResourceUnavailableException" && /busy/i.test(message)) return ErrorCode.DNBusy;
-  return errorCodes[exception] ?? ErrorCode.Unknown;
+export interface LinkAgentStatus {
+  uplink: UplinkStatus;
+  links: Array<{ name: string; up: boolean; tls: boolean }>;
 }
-
-type Sections = Record<string, Record<string, string>>;
 
 export interface LinkAgent {
   stop(): Promise<void>;
-  status(): { uplink: boolean; active: boolean; buffered: number; links: Array<{ name: string; up: boolean; tls: boolean }> };
-  /** Resolves once the links were set up (after the site's options arrived, or the wait ran out). */
+  status(): LinkAgentStatus;
+  /** Resolves once the links were set up (after the site's options arrived, or the wait for them ran out). */
   linksReady: Promise<void>;
   log: Logger;
 }
 
-export function startLinkAgent(config: AgentConfig, opts: { sockets?: Record<string, SocketFactory>; log?: Logger; backoff?: { minMs: number; maxMs: number } } = {}): LinkAgent {
+export interface StartOptions extends LinkOverrides {
+  log?: Logger;
+  /** Reconnection back-off of the uplink and the switch links (tests shorten it). */
+  backoff?: { minMs: number; maxMs: number; refusedMs?: number };
+  keepalive?: UplinkOptions["keepalive"];
+}
+
+export function startLinkAgent(config: AgentConfig, opts: StartOptions = {}): LinkAgent {
   const log = opts.log ?? createLogger(config.log.level, { site: config.site, agentId: config.agentId });
   const normalizer = new Normalizer();
   const now = () => new Date().toISOString();
-  const links = new Map<string, { client: SwitchLinkClient; decision: TlsDecision | null }>();
-  const emit = (event: SwitchEvent) => uplink.enqueue(event);
-  let siteOptions: Sections = {};
-  let linkTlsAtStart = "";
   let stopped = false;
 
-  // what a link runs with: the site's options, overridden by the agent's local ones (secrets, usually)
-  const linkTlsOptions = () => ({ ...siteOptions["link-tls"], ...config.linkTls });
-  const linkSection = (link: LinkConfig) => ({ ...siteOptions[link.name], ...link.options });
+  /** The one way into the stream: an event the control plane would refuse would block every one behind it. */
+  const emit = (event: SwitchEvent): void => {
+    const checked = SwitchEventSchema.safeParse(event);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      log.warn({ kind: event.kind, dn: (event as { dn?: string }).dn, issue: `${issue?.path.join(".")}: ${issue?.message}` }, "dropped a switch event the uplink protocol does not allow");
+      return;
+    }
+    if (log.isLevelEnabled("debug")) log.debug({ event }, "switch event");
+    uplink.enqueue(event);
+  };
+
+  const emitSnapshot = (link: string, snapshot: Snapshot) => {
+    for (const chunk of splitSnapshot(normalizer.snapshot(link, snapshot, now()))) emit(chunk);
+  };
+
+  const links = new SwitchLinks(config, log, {
+    onUp: (link, snapshot) => {
+      emit({ kind: "link", time: now(), link, up: true });
+      emitSnapshot(link, snapshot);
+    },
+    onEvents: (link, events) => {
+      for (const e of events) {
+        if (log.isLevelEnabled("trace")) log.trace({ link, jtapi: e }, "jtapi event");
+        try {
+          normalizer.apply(link, e, emit);
+        } catch (err) {
+          // one event the normalizer cannot read must not stop the link, nor the agent
+          log.error({ link, id: e.id, callId: e.callId, err: (err as Error).message }, "could not normalize a switch event");
+        }
+      }
+    },
+    onDown: (link, reason) => {
+      normalizer.forgetLink(link);
+      emit({ kind: "link", time: now(), link, up: false, reason });
+    },
+  }, { sockets: opts.sockets, timing: { ...opts.timing, ...(opts.backoff ? { backoff: opts.backoff } : {}) } });
+
+  const commands = new CommandRunner({
+    linkFor: (dn) => {
+      const name = normalizer.linkOf(dn);
+      return name ? links.get(name) : undefined;
+    },
+    emit,
+    now,
+    log,
+  });
+
+  /** Fresh snapshots from every link that is up; a link that cannot give one is reconnected (and snapshots then). */
+  const resync = () => {
+    for (const client of links.clients()) {
+      if (!client.isUp) continue;
+      client.refresh((snapshot) => {
+        if (snapshot) emitSnapshot(client.name, snapshot);
+        else client.reconnect("the switch did not answer the resync snapshot");
+      });
+    }
+  };
+
+  let linksReadyResolve!: () => void;
+  const linksReady = new Promise<void>((r) => (linksReadyResolve = r));
+  // option work runs one at a time: setting a link up may take TFTP and CAPF round trips
+  let optionsWork: Promise<void> = Promise.resolve();
+  const serially = (work: () => Promise<void>, what: string) => {
+    optionsWork = optionsWork.then(work).catch((err) => log.error({ err: (err as Error).message }, what)).finally(() => linksReadyResolve());
+  };
 
   const uplink = new Uplink({
     url: config.controlPlane.url,
@@ -62,152 +114,36 @@ export function startLinkAgent(config: AgentConfig, opts: { sockets?: Record<str
     bufferEvents: config.buffer.maxEvents,
     log,
     backoff: opts.backoff,
-    links: () => [...links.entries()].map(([name, l]) => ({ name, up: l.client.isUp })),
-    onCommand: (command) => carryOut(command),
-    onResync: () => {
-      log.info("control plane asked for a resync: fresh snapshots from every link");
-      for (const { client } of links.values()) {
-        if (!client.isUp) continue;
-        client.refresh((snapshot) => {
-          if (snapshot) emit(normalizer.snapshot(client.name, snapshot, now()));
-          else client.reconnect("the switch did not answer the resync snapshot");
-        });
-      }
-    },
-    onBackpressure: (full) => {
-      for (const { client } of links.values()) (full ? client.pause() : client.resume());
-    },
-    onOptions: (options, initial) => {
-      const before = siteOptions;
-      siteOptions = options;
-      if (initial) return setUpOnce();
-      void optionsChanged(before);
-    },
+    keepalive: opts.keepalive,
+    links: () => links.states().map(({ name, up }) => ({ name, up })),
+    onCommand: (command) => commands.run(command),
+    onResync: resync,
+    onStreamRestart: resync,
+    onOptions: (options) => serially(() => links.setOptions(options), "could not apply the site's link options"),
+    onBackpressure: (full) => (full ? links.pause() : links.resume()),
   });
 
-  function newClient(link: LinkConfig, decision: TlsDecision | null): SwitchLinkClient | null {
-    if (decision?.mode === "refused") return null;
-    const connect = opts.sockets?.[link.name]
-      ?? (decision?.mode === "tls" ? SwitchLinkClient.tls(link.host, link.tlsPort, decision.options) : SwitchLinkClient.tcp(link.host, link.port));
-    return new SwitchLinkClient(link.name, {
-      user: link.user,
-      password: link.password,
-      application: `link-agent ${config.agentId}`,
-      connect,
-      log,
-      backoff: opts.backoff,
-      handlers: {
-        onUp: (snapshot) => {
-          emit({ kind: "link", time: now(), link: link.name, up: true });
-          emit(normalizer.snapshot(link.name, snapshot, now()));
-        },
-        onEvents: (events) => {
-          for (const e of events) normalizer.apply(link.name, e, emit);
-        },
-        onDown: (reason) => {
-          normalizer.forgetLink(link.name);
-          emit({ kind: "link", time: now(), link: link.name, up: false, reason });
-        },
-      },
-    });
-  }
-
-  async function setUpLinks(only?: string): Promise<void> {
-    const targets = config.links.filter((l) => !only || l.name === only);
-    const decisions = await prepareTls(linkTlsOptions(), config.links.map((l) => ({ name: l.name, host: l.host, section: linkSection(l) })), log, only);
-    if (stopped) return;
-    for (const link of targets) {
-      const decision = decisions.get(link.name) ?? null;
-      const client = newClient(link, decision);
-      if (!client) continue; // refused: logged by prepareTls, no connection at all
-      links.set(link.name, { client, decision });
-      log.info({ link: link.name, tls: decision?.mode === "tls", ...(decision?.mode === "tls" ? { instanceId: decision.instanceId } : {}) }, `${link.name} connecting over ${decision?.mode === "tls" ? "TLS" : "plain TCP"}`);
-      client.start();
-    }
-  }
-
-  let linksReadyResolve!: () => void;
-  const linksReady = new Promise<void>((r) => (linksReadyResolve = r));
-  let setUp = false;
-  function setUpOnce(): void {
-    if (setUp) return;
-    setUp = true;
-    linkTlsAtStart = JSON.stringify(linkTlsOptions());
-    void setUpLinks().finally(() => linksReadyResolve());
-  }
   // the switch links wait for the site's options (TLS); without the control plane, local options only
   const waitTimer = setTimeout(() => {
-    if (!setUp) log.warn({ waitedMs: config.optionsWaitMs }, "no word from the control plane: connecting the switch links with the local options only");
-    setUpOnce();
+    if (stopped || links.started) return;
+    log.warn({ waitedMs: config.optionsWaitMs }, "no word from the control plane yet: connecting the switch links with the local options");
+    serially(() => links.setUp(), "could not set the switch links up");
   }, config.optionsWaitMs);
 
-  /** link-N options act at once on that link; link-tls options wait for a restart. */
-  async function optionsChanged(before: Sections): Promise<void> {
-    if (JSON.stringify(linkTlsOptions()) !== linkTlsAtStart) {
-      log.warn("options of section link-tls changed: they take effect after the link agent restarts (pending)");
-    }
-    for (const link of config.links) {
-      const was = { ...before[link.name], ...link.options };
-      const is = linkSection(link);
-      if (was["tls-instance-id"] === is["tls-instance-id"] && was["tls-auth-code"] === is["tls-auth-code"]) continue;
-      log.info({ link: link.name }, `options of ${link.name} changed: dropping and reconnecting ${link.name}`);
-      links.get(link.name)?.client.stop();
-      links.delete(link.name);
-      await setUpLinks(link.name);
-    }
-  }
-
-  const toSwitch = (c: SiteCommand): SwitchOp | null => {
-    switch (c.op) {
-      case "makeCall": return c.otherDN ? { op: "makeCall", from: c.dn, to: c.otherDN } : null;
-      case "answer": return c.callId ? { op: "answer", callId: c.callId, address: c.dn } : null;
-      case "release": return c.callId ? { op: "disconnect", callId: c.callId, address: c.dn } : null;
-      case "hold": return c.callId ? { op: "hold", callId: c.callId, address: c.dn } : null;
-      case "retrieve": return c.callId ? { op: "unhold", callId: c.callId, address: c.dn } : null;
-      case "initiateTransfer": return c.callId && c.otherDN ? { op: "consult", callId: c.callId, address: c.dn, destination: c.otherDN } : null;
-      case "completeTransfer": return c.callId && c.consultCallId ? { op: "transfer", callId: c.callId, consultCallId: c.consultCallId, address: c.dn } : null;
-      case "singleStepTransfer": return c.callId && c.otherDN ? { op: "singleStepTransfer", callId: c.callId, address: c.dn, destination: c.otherDN } : null;
-      case "initiateConference": return c.callId && c.otherDN ? { op: "consult", callId: c.callId, address: c.dn, destination: c.otherDN } : null;
-      case "completeConference": return c.callId && c.consultCallId ? { op: "conference", callId: c.callId, consultCallId: c.consultCallId, address: c.dn } : null;
-      case "deleteFromConference": return c.callId && c.otherDN ? { op: "dropParty", callId: c.callId, address: c.dn, party: c.otherDN } : null;
-      case "startMonitor": return c.callId && c.otherDN ? { op: "startMonitor", callId: c.callId, address: c.dn, monitor: c.otherDN } : null;
-      case "alternate": return c.callId && c.consultCallId ? { op: "alternate", callId: c.callId, activeCallId: c.consultCallId, address: c.dn } : null;
-      case "reconnect": return c.callId && c.consultCallId ? { op: "reconnect", callId: c.callId, consultCallId: c.consultCallId, address: c.dn } : null;
-      case "redirect": return c.callId && c.otherDN ? { op: "redirect", callId: c.callId, address: c.dn, destination: c.otherDN } : null;
-      case "routeCall": return c.callId && c.otherDN ? { op: "selectRoute", callId: c.callId, address: c.dn, destination: c.otherDN } : null;
-      default: return null;
-    }
-  };
-
-  function carryOut(command: SiteCommand): void {
-    const result = (answer: SwitchAnswer) => {
-      // enqueued when the switch's answer is read: ahead of the events the command caused
-      emit(answer.ok
-        ? { kind: "result", time: now(), dn: command.dn, commandId: command.id, ok: true, ...(typeof answer.result.callId === "string" ? { callId: answer.result.callId } : {}) }
-        : { kind: "result", time: now(), dn: command.dn, commandId: command.id, ok: false, errorCode: errorCodeFor(answer.error.exception, answer.error.message), errorMessage: `${answer.error.exception}: ${answer.error.message}` });
-    };
-    const op = toSwitch(command);
-    if (!op) return result({ ok: false, error: { exception: "MethodNotSupportedException", message: `${command.op} needs attributes the command lacks` } });
-    const linkName = normalizer.linkOf(command.dn);
-    const link = linkName ? links.get(linkName)?.client : undefined;
-    if (!link) return result({ ok: false, error: { exception: "LinkDown", message: `no link serves DN ${command.dn}` } });
-    log.debug({ command: command.op, dn: command.dn, link: link.name }, "command");
-    link.requestThen(op, result);
-  }
-
   uplink.start();
-  log.info({ site: config.site, links: config.links.map((l) => `${l.name}=${l.host}:${l.port}`), controlPlane: config.controlPlane.url }, "link agent started");
+  log.info({ role: config.role, links: config.links.map((l) => `${l.name}=${l.host}:${l.port}`), controlPlane: config.controlPlane.url }, "link agent started");
 
   return {
     log,
     linksReady,
     async stop() {
+      if (stopped) return;
       stopped = true;
       clearTimeout(waitTimer);
-      for (const { client } of links.values()) client.stop();
+      links.stop();
       await uplink.stop();
-      log.info("link agent stopped");
+      log.info({ unacknowledged: uplink.buffer.size }, "link agent stopped");
     },
-    status: () => ({ uplink: uplink.connected, active: uplink.active, buffered: uplink.buffer.size, links: [...links.values()].map(({ client, decision }) => ({ name: client.name, up: client.isUp, tls: decision?.mode === "tls" })) }),
+    status: () => ({ uplink: uplink.status(), links: links.states() }),
   };
 }

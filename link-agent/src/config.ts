@@ -19,7 +19,11 @@ export const AgentConfig = z.object({
   site: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
   agentId: z.string().min(1).max(64),
   role: z.enum(["primary", "backup"]).default("primary"),
-  controlPlane: z.object({ url: z.string().url(), linkKey: z.string().min(1) }).strict(),
+  controlPlane: z.object({
+    /** Base URL of the control plane: https:// in production (the uplink becomes wss://). */
+    url: z.string().refine((u) => URL.canParse(u) && /^(https?|wss?):$/.test(new URL(u).protocol), "an http(s):// or ws(s):// URL"),
+    linkKey: z.string().min(1),
+  }).strict(),
   links: z.array(LinkConfig).min(1),
   /** Local values of section link-tls (the password, typically, from LINK_TLS_PASSWORD); they win over the site's. */
   linkTls: z.record(z.string(), z.string()).default({}),
@@ -55,9 +59,12 @@ export function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): Reco
   if (env.LOG_LEVEL) out.log = { ...out.log, level: env.LOG_LEVEL };
   if (env.LINK_TLS_PASSWORD) out.linkTls = { ...out.linkTls, password: env.LINK_TLS_PASSWORD };
   out.links ??= [];
-  for (const [key, value] of Object.entries(env)) {
-    const m = /^LINK_(\d+)_(HOST|PORT|TLS_PORT|USER|PASSWORD|TLS_AUTH_CODE|TLS_INSTANCE_ID)$/.exec(key);
-    if (!m || value === undefined) continue;
+  // links named only in the environment come after the file's, in number order (the first link that lists a DN serves it)
+  const linkVars = Object.entries(env)
+    .map(([key, value]) => ({ m: /^LINK_(\d+)_(HOST|PORT|TLS_PORT|USER|PASSWORD|TLS_AUTH_CODE|TLS_INSTANCE_ID)$/.exec(key), value }))
+    .filter((v): v is { m: RegExpExecArray; value: string } => v.m !== null && v.value !== undefined)
+    .sort((a, b) => Number(a.m[1]) - Number(b.m[1]));
+  for (const { m, value } of linkVars) {
     const name = `link-${m[1]}`;
     let link = out.links.find((l: { name: string }) => l.name === name);
     if (!link) out.links.push((link = { name }));
@@ -69,11 +76,12 @@ export function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): Reco
   return out;
 }
 
+/** Validates a raw config; the error names every bad field (`links.0.port: ...; controlPlane.url: ...`). */
 export function parseConfig(raw: unknown): AgentConfig {
   const parsed = AgentConfig.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`link agent config: ${issue.path.join(".") || "(top)"}: ${issue.message}`);
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(top)"}: ${i.message}`);
+    throw new Error(`link agent config: ${issues.join("; ")}`);
   }
   return parsed.data;
 }
@@ -86,6 +94,7 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
     } catch (err) {
       throw new Error(`link agent config ${path}: ${(err as Error).message}`);
     }
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new Error(`link agent config ${path}: the file must hold one JSON object`);
   }
   return parseConfig(applyEnv(raw, env));
 }

@@ -1,10 +1,12 @@
-import { pino, type Logger } from "pino";
+// Structured logs: one JSON line per event of interest, on stderr. Secrets never leave the process:
+// whatever path a password, key or auth code sits at in a log object, pino replaces it.
+import { pino, type DestinationStream, type Logger } from "pino";
 
-/** Structured logs on stderr; secrets never leave the process. */
-export function createLogger(level: string, base: Record<string, string>): Logger {
-  return pino({
-    level,
-    base: { program: "link-agent", ...base },
-    redact: { paths: ["password", "linkKey", "authCode", "*.password", "*.linkKey", "*.authCode", "*[\"tls-auth-code\"]", "headers.authorization"], censor: "[secret]" },
-  }, pino.destination(2));
+export const REDACTED_PATHS = [
+  "password", "linkKey", "authCode", "authorization", "*.password", "*.linkKey", "*.authCode", "*.authorization",
+  "*[\"tls-auth-code\"]", "*.*[\"tls-auth-code\"]", "headers.authorization", "links[*].password", "controlPlane.linkKey",
+];
+
+export function createLogger(level: string, base: Record<string, string>, destination: DestinationStream = pino.destination(2)): Logger {
+  return pino({ level, base: { program: "link-agent", ...base }, redact: { paths: REDACTED_PATHS, censor: "[secret]" } }, destination);
 }

@@ -1,8 +1,10 @@
 // JTAPI's per-connection events -> switch-neutral per-DN facts (shared/uplink.ts), in order.
-// JTAPI tells every observer of a call about every connection of it; T-Server needs, for each DN it
-// serves, "this call is now dialing / ringing / established / held / gone here".
+// JTAPI tells every observer of a call about every connection and terminal connection of it, core and
+// call-control flavours of the same change included; T-Server needs, once per change, for each DN the
+// agent serves: "this call is now dialing / ringing / established / held / gone here".
+// Pure and synchronous: state in, facts out; the agent feeds it from every link.
 import { CallType, DNRole } from "../../shared/tlib.js";
-import { JtapiCause, type JtapiEvent, type Snapshot } from "../../shared/switch-link.js";
+import { JtapiCause, type JtapiEvent, type Snapshot, type SnapshotCall } from "../../shared/switch-link.js";
 import type { CallPhase, SnapshotDn, SwitchEvent } from "../../shared/uplink.js";
 
 interface CallState {
@@ -14,6 +16,8 @@ interface CallState {
   established: Set<string>;
   /** Every party of the call as this link saw them come and go. */
   members: Set<string>;
+  /** Served DNs already told that their destination is busy (the paired failed events say it twice). */
+  toldBusy: Set<string>;
 }
 
 /** A transfer between CiscoTransferStartEv and CiscoTransferEndEv, keyed by link|final call. */
@@ -28,21 +32,36 @@ interface Transfer {
 }
 
 type Emit = (event: SwitchEvent) => void;
+type ReleaseCause = Extract<SwitchEvent, { kind: "released" }>["cause"];
+
+/** Why a connection went away, in the uplink's words. */
+function releaseCause(jtapiCause: number): ReleaseCause {
+  switch (jtapiCause) {
+    case JtapiCause.BUSY: return "busy";
+    case JtapiCause.CALL_NOT_ANSWERED: return "noAnswer";
+    case JtapiCause.REDIRECTED: return "redirected";
+    case JtapiCause.DEST_NOT_OBTAINABLE:
+    case JtapiCause.RESOURCES_NOT_AVAILABLE:
+    case JtapiCause.NETWORK_NOT_OBTAINABLE: return "failed";
+    default: return "normal";
+  }
+}
+
+const isDisconnect = (id: string) => id === "ConnDisconnectedEv" || id === "CallCtlConnDisconnectedEv";
 
 export class Normalizer {
   /** Which link serves each DN: the first whose snapshot lists it. */
   private owner = new Map<string, string>();
+  /** The served DNs on each terminal (a terminal event may name only the device). */
+  private terminalDns = new Map<string, Set<string>>();
   private service = new Map<string, { address: boolean; terminal: boolean }>();
   /** Each link's own view of each call (key link|callId): links see the same calls and must not mix. */
   private calls = new Map<string, CallState>();
   private transfers = new Map<string, Transfer>();
 
+  /** The link that serves a DN, if any. */
   linkOf(dn: string): string | undefined {
     return this.owner.get(dn);
-  }
-
-  servedBy(link: string): string[] {
-    return [...this.owner].filter(([, l]) => l === link).map(([dn]) => dn);
   }
 
   private serves(link: string, dn: string | undefined | null): dn is string {
@@ -54,68 +73,80 @@ export class Normalizer {
   }
 
   /** A link's snapshot: claims its DNs, rebuilds their calls, and returns the snapshot fact. */
-  snapshot(link: string, snap: Snapshot, time: string): SwitchEvent {
+  snapshot(link: string, snap: Snapshot, time: string): Extract<SwitchEvent, { kind: "snapshot" }> {
+    const listed = new Set(snap.addresses.map((a) => a.address));
+    // DNs this link no longer lists are no longer observed through it
+    for (const [dn, l] of this.owner) if (l === link && !listed.has(dn)) this.owner.delete(dn);
     for (const a of snap.addresses) if (!this.owner.has(a.address)) this.owner.set(a.address, link);
     const mine = snap.addresses.filter((a) => this.owner.get(a.address) === link);
+    for (const a of mine) {
+      this.service.set(a.address, { address: a.inService, terminal: a.terminalInService });
+      let dns = this.terminalDns.get(a.terminal);
+      if (!dns) this.terminalDns.set(a.terminal, (dns = new Set()));
+      dns.add(a.address);
+    }
     const dns: SnapshotDn[] = mine.map((a) => ({ dn: a.address, kind: a.kind, inService: a.inService && a.terminalInService, calls: [] }));
     const byDn = new Map(dns.map((d) => [d.dn, d]));
-    for (const a of mine) this.service.set(a.address, { address: a.inService, terminal: a.terminalInService });
     // forget what this link knew: the snapshot is the truth now
     this.forgetLink(link);
     for (const c of snap.calls) {
       const established = new Set(c.connections.filter((x) => x.state === "ESTABLISHED").map((x) => x.address));
-      const state: CallState = { calling: c.callingAddress, called: c.calledAddress, phases: new Map(), established, members: new Set(c.connections.map((x) => x.address)) };
+      const state: CallState = { calling: c.callingAddress, called: c.calledAddress, phases: new Map(), established, members: new Set(c.connections.map((x) => x.address)), toldBusy: new Set() };
       this.calls.set(`${link}|${c.callId}`, state);
       for (const conn of c.connections) {
         const entry = byDn.get(conn.address);
-        if (!entry) continue;
-        const other = c.connections.find((x) => x.address !== conn.address)?.address;
-        const isCaller = c.callingAddress === conn.address;
-        let phase: CallPhase;
-        if (conn.terminalState === "HELD") phase = "held";
-        else if (conn.state === "ALERTING" || conn.state === "OFFERED") phase = "ringing";
-        else if (conn.state === "INITIATED" || conn.state === "DIALING") phase = "dialing";
-        else if (conn.state === "ESTABLISHED") phase = isCaller && ![...established].some((a) => a !== conn.address) ? "dialing" : "established";
-        else continue;
-        state.phases.set(conn.address, phase);
+        const seen = entry && this.snapshotView(c, conn.address);
+        if (!entry || !seen) continue;
+        state.phases.set(conn.address, seen.phase);
         entry.calls.push({
           callId: c.callId,
-          phase,
-          ...(other ? { otherDN: other } : {}),
-          role: isCaller ? DNRole.Origination : DNRole.Destination,
-          callType: this.callType(isCaller, other),
+          phase: seen.phase,
+          ...opt(seen.otherDN),
+          role: seen.isCaller ? DNRole.Origination : DNRole.Destination,
+          callType: this.callType(seen.isCaller, seen.otherDN),
         });
       }
     }
     return { kind: "snapshot", time, dns };
   }
 
+  /** How a served DN sees a call of a snapshot: its phase and the other party; null when it has no live part in it. */
+  private snapshotView(c: SnapshotCall, dn: string): { phase: CallPhase; otherDN: string | undefined; isCaller: boolean } | null {
+    const conn = c.connections.find((x) => x.address === dn)!;
+    const isCaller = c.callingAddress === dn;
+    const others = c.connections.filter((x) => x.address !== dn && x.state !== "DISCONNECTED" && x.state !== "FAILED");
+    const answered = others.find((x) => x.state === "ESTABLISHED");
+    let phase: CallPhase;
+    if (conn.terminalState === "HELD") phase = "held";
+    else if (conn.state === "ALERTING" || conn.state === "OFFERED") phase = "ringing";
+    else if (conn.state === "INITIATED" || conn.state === "DIALING") phase = "dialing";
+    // the caller's own connection is established once the digits went out; answered only when the far party is
+    else if (conn.state === "ESTABLISHED") phase = isCaller && !answered ? "dialing" : "established";
+    // a caller whose call failed (busy, unallocated) keeps it until it hangs up
+    else if (conn.state === "FAILED" && isCaller) phase = "dialing";
+    else return null;
+    const otherDN = isCaller ? (answered?.address ?? c.calledAddress ?? others[0]?.address) : (c.callingAddress ?? others[0]?.address);
+    return { phase, otherDN: otherDN ?? undefined, isCaller };
+  }
+
+  /** Internal when the other party is an address this agent knows on the cluster, else external. */
   private callType(isCaller: boolean, other: string | null | undefined): number {
     if (this.isLocal(other)) return CallType.Internal;
     return isCaller ? CallType.Outbound : CallType.Inbound;
   }
 
-  /** Turns one JTAPI event from a link into zero or more per-DN facts. */
+  /** Turns one JTAPI event from a link into zero or more per-DN facts, emitted in order. */
   apply(link: string, e: JtapiEvent, emit: Emit): void {
     const a = e.address;
     switch (e.id) {
       case "CiscoAddrInServiceEv":
       case "CiscoAddrOutOfServiceEv":
       case "CiscoTermInServiceEv":
-      case "CiscoTermOutOfServiceEv": {
-        if (!this.serves(link, a)) return;
-        const s = this.service.get(a) ?? { address: true, terminal: true };
-        const before = s.address && s.terminal;
-        if (e.id.startsWith("CiscoAddr")) s.address = e.id === "CiscoAddrInServiceEv";
-        else s.terminal = e.id === "CiscoTermInServiceEv";
-        this.service.set(a, s);
-        const after = s.address && s.terminal;
-        if (before !== after) emit({ kind: "service", time: e.time, dn: a, inService: after });
-        return;
-      }
+      case "CiscoTermOutOfServiceEv":
+        return this.serviceChanged(link, e, emit);
       case "CallInvalidEv": {
         const call = e.callId ? this.calls.get(`${link}|${e.callId}`) : undefined;
-        if (call) for (const dn of call.phases.keys()) if (this.serves(link, dn)) emit({ kind: "released", time: e.time, dn, callId: e.callId!, cause: "normal" });
+        if (call) for (const dn of call.phases.keys()) if (this.serves(link, dn)) emit({ kind: "released", time: e.time, dn, callId: e.callId!, cause: releaseCause(e.cause) });
         if (e.callId) this.calls.delete(`${link}|${e.callId}`);
         return;
       }
@@ -123,6 +154,8 @@ export class Normalizer {
     if (!e.callId) return;
     const call = this.callState(link, e);
     if (this.duringTransfer(link, e, call, emit)) return;
+    // each fact below has a core and a call-control event (ConnAlertingEv and CallCtlConnAlertingEv, ...):
+    // either one makes the fact, the phase check makes it once
     switch (e.id) {
       case "ConnCreatedEv":
         if (a) call.members.add(a);
@@ -151,34 +184,23 @@ export class Normalizer {
         return;
       case "RouteUsedEv":
         if (this.serves(link, a) && call.phases.has(a) && e.routeUsed) {
+          // the call leaves the route point: its disconnect that follows is no release of its own
           call.phases.delete(a);
           emit({ kind: "routeUsed", time: e.time, dn: a, callId: e.callId, otherDN: e.routeUsed });
         }
         return;
+      case "ConnAlertingEv":
       case "CallCtlConnAlertingEv":
+      case "TermConnRingingEv":
+      case "CallCtlTermConnRingingEv":
         if (this.serves(link, a) && !call.phases.has(a)) {
           call.phases.set(a, "ringing");
           emit({ kind: "ringing", time: e.time, dn: a, callId: e.callId, ...opt(call.calling), callType: this.callType(false, call.calling) });
         }
         return;
-      case "CallCtlConnEstablishedEv": {
-        if (!a) return;
-        call.established.add(a);
-        // the caller's own "established" right after dialing only means the digits went out
-        if (this.serves(link, a) && call.phases.get(a) === "ringing") {
-          call.phases.set(a, "established");
-          emit({ kind: "established", time: e.time, dn: a, callId: e.callId, ...opt(call.calling), callType: this.callType(false, call.calling) });
-        }
-        if (a !== call.calling) {
-          for (const [dn, phase] of call.phases) {
-            if (dn !== a && phase === "dialing" && this.serves(link, dn)) {
-              call.phases.set(dn, "established");
-              emit({ kind: "established", time: e.time, dn, callId: e.callId, ...opt(call.called ?? a), callType: this.callType(true, call.called ?? a) });
-            }
-          }
-        }
-        return;
-      }
+      case "ConnConnectedEv":
+      case "CallCtlConnEstablishedEv":
+        return this.connected(link, call, e, emit);
       case "CallCtlTermConnHeldEv":
         if (this.serves(link, a) && call.phases.get(a) === "established") {
           call.phases.set(a, "held");
@@ -191,28 +213,73 @@ export class Normalizer {
           emit({ kind: "retrieved", time: e.time, dn: a, callId: e.callId });
         }
         return;
+      case "ConnFailedEv":
       case "CallCtlConnFailedEv":
-        // the far party could not be reached: the caller hears busy (or reorder) until it hangs up
-        if (a && a !== call.calling && e.cause === JtapiCause.BUSY) {
-          for (const [dn, phase] of call.phases) {
-            if (dn !== a && phase === "dialing" && this.serves(link, dn)) emit({ kind: "busy", time: e.time, dn, callId: e.callId, otherDN: a });
-          }
-        }
-        return;
+        return this.failed(link, call, e, emit);
+      case "ConnDisconnectedEv":
       case "CallCtlConnDisconnectedEv":
-        if (a) {
-          call.members.delete(a);
-          // one party left a conference that goes on: the others hear who left
-          if (call.members.size >= 2 && e.cause === JtapiCause.NORMAL) {
-            for (const dn of call.phases.keys()) if (dn !== a && this.serves(link, dn)) emit({ kind: "partyDeleted", time: e.time, dn, callId: e.callId, otherDN: a });
-          }
+        // one party left a conference that goes on: the others hear who left (once, on the first of the pair)
+        if (a && call.members.delete(a) && call.members.size >= 2 && e.cause === JtapiCause.NORMAL) {
+          for (const dn of call.phases.keys()) if (dn !== a && this.serves(link, dn)) emit({ kind: "partyDeleted", time: e.time, dn, callId: e.callId, otherDN: a });
         }
         if (this.serves(link, a) && call.phases.has(a)) {
           call.phases.delete(a);
-          const cause = e.cause === JtapiCause.BUSY ? "busy" : e.cause === JtapiCause.CALL_NOT_ANSWERED ? "noAnswer" : e.cause === JtapiCause.REDIRECTED ? "redirected" : "normal";
-          emit({ kind: "released", time: e.time, dn: a, callId: e.callId, cause });
+          emit({ kind: "released", time: e.time, dn: a, callId: e.callId, cause: releaseCause(e.cause) });
         }
         return;
+    }
+  }
+
+  /** A connection is connected: the answer of a ringing DN, and for the DNs still dialing, the far party's answer. */
+  private connected(link: string, call: CallState, e: JtapiEvent, emit: Emit): void {
+    const party = e.address;
+    if (!party || !e.callId) return;
+    call.established.add(party);
+    if (this.serves(link, party) && call.phases.get(party) === "ringing") {
+      call.phases.set(party, "established");
+      emit({ kind: "established", time: e.time, dn: party, callId: e.callId, ...opt(call.calling), callType: this.callType(false, call.calling) });
+    }
+    // the caller's own connection is established right after dialing: the digits went out, nobody answered yet
+    if (party === call.calling) return;
+    for (const [dn, phase] of call.phases) {
+      if (dn === party || phase !== "dialing" || !this.serves(link, dn)) continue;
+      call.phases.set(dn, "established");
+      // the answering party, which a route point or a redirect may have made another than the number dialed
+      emit({ kind: "established", time: e.time, dn, callId: e.callId, otherDN: party, callType: this.callType(true, party) });
+    }
+  }
+
+  /** A connection failed: the far party busy means busy for the DNs still dialing (until they hang up). */
+  private failed(link: string, call: CallState, e: JtapiEvent, emit: Emit): void {
+    const party = e.address;
+    if (!party || !e.callId || party === call.calling) return; // the caller's own failure: its call stays until it hangs up
+    // a served destination that fails after ringing has no call any more
+    if (this.serves(link, party) && call.phases.has(party)) {
+      call.phases.delete(party);
+      emit({ kind: "released", time: e.time, dn: party, callId: e.callId, cause: e.cause === JtapiCause.BUSY ? "busy" : "failed" });
+      return;
+    }
+    if (e.cause !== JtapiCause.BUSY) return;
+    for (const [dn, phase] of call.phases) {
+      if (dn === party || phase !== "dialing" || call.toldBusy.has(dn) || !this.serves(link, dn)) continue;
+      call.toldBusy.add(dn);
+      emit({ kind: "busy", time: e.time, dn, callId: e.callId, otherDN: party });
+    }
+  }
+
+  /** In service only while both the address and its terminal are: one fact per change of that. */
+  private serviceChanged(link: string, e: JtapiEvent, emit: Emit): void {
+    const isAddress = e.id.startsWith("CiscoAddr");
+    const inService = e.id.endsWith("InServiceEv");
+    const dns = this.serves(link, e.address) ? [e.address] : isAddress || !e.terminal ? [] : [...(this.terminalDns.get(e.terminal) ?? [])].filter((dn) => this.serves(link, dn));
+    for (const dn of dns) {
+      const s = this.service.get(dn) ?? { address: true, terminal: true };
+      const before = s.address && s.terminal;
+      if (isAddress) s.address = inService;
+      else s.terminal = inService;
+      this.service.set(dn, s);
+      const after = s.address && s.terminal;
+      if (before !== after) emit({ kind: "service", time: e.time, dn, inService: after });
     }
   }
 
@@ -233,19 +300,21 @@ export class Normalizer {
     if (!t) return false;
     const isConsult = t.transferredCallId === e.callId;
     const bracketCause = t.kind === "transfer" ? JtapiCause.TRANSFER : JtapiCause.CONFERENCE;
+    if (isDisconnect(e.id)) {
+      // a disconnect for another reason is an ordinary one
+      if (e.cause !== bracketCause || !a) return false;
+      call.members.delete(a);
+      if (a === t.controller) {
+        if (this.serves(link, a) && call.phases.has(a)) emit({ kind: "released", time: e.time, dn: a, callId: e.callId!, cause: t.kind === "transfer" ? "transferred" : "conferenced" });
+        call.phases.delete(a);
+      } else if (isConsult && call.phases.has(a)) {
+        // not gone: on its way to the final call
+        t.moving.set(a, call.phases.get(a)!);
+        call.phases.delete(a);
+      }
+      return true;
+    }
     switch (e.id) {
-      case "CallCtlConnDisconnectedEv":
-        if (a) call.members.delete(a);
-        if (e.cause !== bracketCause || !a) return false;
-        if (a === t.controller) {
-          if (this.serves(link, a) && call.phases.has(a)) emit({ kind: "released", time: e.time, dn: a, callId: e.callId!, cause: t.kind === "transfer" ? "transferred" : "conferenced" });
-          call.phases.delete(a);
-        } else if (isConsult && call.phases.has(a)) {
-          // not gone: on its way to the final call
-          t.moving.set(a, call.phases.get(a)!);
-          call.phases.delete(a);
-        }
-        return true;
       case "CallInvalidEv":
         if (isConsult) this.calls.delete(`${link}|${e.callId}`);
         return isConsult;
@@ -280,17 +349,19 @@ export class Normalizer {
     const key = `${link}|${e.callId}`;
     let call = this.calls.get(key);
     if (!call) {
-      call = { calling: e.callingAddress ?? null, called: e.calledAddress ?? null, phases: new Map(), established: new Set(), members: new Set() };
+      call = { calling: e.callingAddress ?? null, called: e.calledAddress ?? null, phases: new Map(), established: new Set(), members: new Set(), toldBusy: new Set() };
       this.calls.set(key, call);
     }
-    if (e.callingAddress !== undefined && e.callingAddress !== null) call.calling = e.callingAddress;
-    if (e.calledAddress !== undefined && e.calledAddress !== null) call.called = e.calledAddress;
+    // a manual call learns its called number when it is dialed
+    if (e.callingAddress) call.calling = e.callingAddress;
+    if (e.calledAddress) call.called = e.calledAddress;
     return call;
   }
 
   /** A link went down: its view of the calls is unknown until its next snapshot. */
   forgetLink(link: string): void {
     for (const key of [...this.calls.keys()]) if (key.startsWith(`${link}|`)) this.calls.delete(key);
+    for (const key of [...this.transfers.keys()]) if (key.startsWith(`${link}|`)) this.transfers.delete(key);
   }
 }
 
