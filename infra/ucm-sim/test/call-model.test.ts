@@ -159,3 +159,13 @@ describe("transfer", () => {
     expect(() => cluster.singleStepTransfer(call.id, "1001", "7777")).toThrow(/unallocated/);
   });
 });
+
+describe("calls that move on", () => {
+  it("refuses to send a call that came over the trunk over the trunk again, and leaves it ringing", () => {
+    s.cluster("site-b").originate("2001", "1002", "cti");
+    const inbound = s.cluster("site-a").callsOf("1002")[0]!;
+    expect(() => s.cluster("site-a").redirect(inbound.id, "1002", "2003")).toThrow(/over the trunk again/);
+    expect(() => s.cluster("site-a").redirect(inbound.id, "1002", "7777")).toThrow(/unallocated/);
+    expect(s.cluster("site-a").describe("1002")).toMatchObject({ calls: [{ state: "ALERTING" }] });
+  });
+});

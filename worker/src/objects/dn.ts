@@ -299,7 +299,7 @@ export class Dn extends DurableObject<Env> {
     for (const p of all) {
       clearTimeout(p.timer);
       const event = { ...errorEvent(code, message, identity.number), site: identity.site, referenceID: p.referenceID };
-      void this.deliverTo(p.sessionId, [event]);
+      void this.deliverTo(p.sessionId, [event]).catch((err: unknown) => log.warn("could not deliver an EventError", { sessionId: p.sessionId, error: String(err) }));
       p.resolve({ status: 422, referenceID: p.referenceID, event });
     }
   }

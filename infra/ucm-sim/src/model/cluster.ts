@@ -244,6 +244,14 @@ export class Cluster {
     this.offerOnward(call, call.callingAddress ?? "", destination);
   }
 
+  /** Checks, before anything changes, that a call can move on to `to` (redirect, blind transfer). */
+  private requireOnward(call: Call, to: string): void {
+    const kind = this.classify(to);
+    if (kind === "unknown") throw new SwitchFault("InvalidPartyException", `${to} is an unallocated number`);
+    // the model joins a call to one far half only: a call that already crosses the trunk cannot cross it again
+    if (kind === "trunk" && call.peer) throw new SwitchFault("MethodNotSupportedException", "the simulator cannot send a call that came over the trunk over the trunk again");
+  }
+
   /** Offers a call that moves on (redirected, transferred, routed) to its new destination, wherever it is. */
   private offerOnward(call: Call, from: string, to: string): void {
     const kind = this.classify(to);
@@ -467,9 +475,7 @@ export class Cluster {
     const call = this.call(callId);
     const controller = this.connectionOf(call, dn);
     if (controller.state !== "ESTABLISHED") throw new SwitchFault("InvalidStateException", `call ${callId} is not established at DN ${dn}`);
-    const kind = this.classify(to);
-    if (kind === "unknown") throw new SwitchFault("InvalidPartyException", `${to} is an unallocated number`);
-    if (kind === "trunk" && call.peer) throw new SwitchFault("MethodNotSupportedException", "the simulator cannot transfer a trunk call over the trunk again");
+    this.requireOnward(call, to);
     const start = { id: "CiscoTransferStartEv", callId, address: dn, cause: JtapiCause.TRANSFER };
     const addresses = this.localAddresses(call);
     this.publish([this.stamp(call, start), ...this.dropEvents(call, controller, JtapiCause.TRANSFER)], addresses);
@@ -543,8 +549,7 @@ export class Cluster {
     const call = this.call(callId);
     const conn = this.connectionOf(call, dn);
     if (conn.state !== "ALERTING") throw new SwitchFault("InvalidStateException", `call ${callId} is not ringing at DN ${dn}`);
-    const kind = this.classify(to);
-    if (kind === "unknown") throw new SwitchFault("InvalidPartyException", `${to} is an unallocated number`);
+    this.requireOnward(call, to);
     const addresses = this.localAddresses(call);
     this.publish(this.dropEvents(call, conn, JtapiCause.REDIRECTED), addresses);
     call.connections = call.connections.filter((c) => c !== conn);
