@@ -15,10 +15,18 @@ const callType = z.number().int().min(0).max(4);
 export const CallPhase = z.enum(["dialing", "ringing", "established", "held"]);
 export type CallPhase = z.infer<typeof CallPhase>;
 
+/** A remote destination of a CiscoRemoteTerminal (extend and connect). */
+export const RemoteDestination = z.object({ number: z.string().min(1).max(32), name: z.string().max(64) });
+export type RemoteDestination = z.infer<typeof RemoteDestination>;
+
 export const SnapshotDn = z.object({
   dn,
   kind: z.enum(["phone", "ctiPort", "routePoint", "remoteTerminal"]),
   inService: z.boolean(),
+  /** Remote terminals only: the active remote destination, whether this provider set it last, and all configured ones. */
+  remote: z
+    .object({ active: RemoteDestination.nullable(), mine: z.boolean(), all: z.array(RemoteDestination) })
+    .optional(),
   calls: z.array(
     z.object({
       callId,
@@ -37,7 +45,8 @@ export const SwitchEvent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("link"), time, link: z.string(), up: z.boolean(), reason: z.string().optional() }),
   /** The complete switch state of the listed DNs: a listed DN has exactly these calls. A link's snapshot may come as several of these, one after the other (each below the message-size limit). */
   z.object({ kind: z.literal("snapshot"), time, dns: z.array(SnapshotDn) }),
-  z.object({ kind: z.literal("service"), time, dn, inService: z.boolean() }),
+  /** `oosCause`: CiscoOutOfServiceEv.CAUSE_* when the switch gave one (1001 CallManager failure ... 1007 CTIManager failure). */
+  z.object({ kind: z.literal("service"), time, dn, inService: z.boolean(), oosCause: z.number().int().optional() }),
   z.object({ kind: z.literal("dialing"), time, dn, callId, otherDN: z.string().optional(), callType }),
   z.object({ kind: z.literal("ringing"), time, dn, callId, otherDN: z.string().optional(), callType }),
   z.object({ kind: z.literal("established"), time, dn, callId, otherDN: z.string().optional(), callType }),
@@ -51,8 +60,20 @@ export const SwitchEvent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("released"), time, dn, callId, cause: z.enum(["normal", "busy", "noAnswer", "failed", "transferred", "redirected", "conferenced"]) }),
   /** A conference: `otherDN` joined this DN's call (added by `thirdPartyDN`). */
   z.object({ kind: z.literal("partyAdded"), time, dn, callId, otherDN: z.string(), thirdPartyDN: z.string().optional(), observer: z.boolean().optional() }),
-  /** Silent monitoring started: this DN listens, in its own call `callId`, to `otherDN`'s call. */
-  z.object({ kind: z.literal("monitorStarted"), time, dn, callId, otherDN: z.string() }),
+  /** Silent monitoring started: this DN listens, in its own call `callId` (the monitor call), to `otherDN`'s call `monitoredCallId`. */
+  z.object({ kind: z.literal("monitorStarted"), time, dn, callId, otherDN: z.string(), monitoredCallId: callId.optional() }),
+  /** On the monitored DN: an observer (`otherDN`, inside this cluster or reached over a trunk) was added to, moved within, or left its call `callId`. */
+  z.object({
+    kind: z.literal("observer"),
+    time,
+    dn,
+    callId,
+    otherDN: z.string(),
+    addressType: z.enum(["internal", "external"]),
+    change: z.enum(["added", "changed", "ended"]),
+  }),
+  /** Remote terminal: the switch's active remote destination (null: none) and whether this provider set it last. */
+  z.object({ kind: z.literal("remoteDestination"), time, dn, active: RemoteDestination.nullable(), mine: z.boolean() }),
   /** `otherDN` left this DN's call, which goes on with the others. */
   z.object({ kind: z.literal("partyDeleted"), time, dn, callId, otherDN: z.string() }),
   /** After a transfer: this DN's call is now `callId` (it was `previousCallId` when it moved calls) and its other party is `otherDN`. */
@@ -110,6 +131,11 @@ export const SiteCommand = z.object({
   /** completeTransfer, reconnect: the consult call; alternate: the active call to hold. */
   consultCallId: callId.optional(),
   otherDN: z.string().optional(),
+  /** setRemoteDestination: the destination's name, and whether to activate (true) or deactivate it. */
+  name: z.string().max(64).optional(),
+  active: z.boolean().optional(),
+  /** startMonitor: 1 silent (the only one the T-Server asks for), 2 whisper. */
+  monitorType: z.number().int().optional(),
 });
 export type SiteCommand = z.infer<typeof SiteCommand>;
 

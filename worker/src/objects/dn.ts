@@ -181,6 +181,9 @@ export class Dn extends DurableObject<Env> {
           this.saveCall(ev.callId, change.call);
           emit(input.idx, change.events, ev.callId);
           continue;
+        } else if (ev.kind === "observer" || ev.kind === "remoteDestination") {
+          // F2/F3 facts (jtapi-fidelity B.0): not acted on yet
+          continue;
         } else {
           let fact = ev;
           const consultOf = ev.kind === "dialing" ? this.consults.get(ev.callId) : undefined;
