@@ -13,7 +13,7 @@ export const HELLO_TIMEOUT_MS = 10_000;
 export interface SwitchLinkServer {
   port: number;
   /** Serves an already-accepted socket (plain TCP or TLS). */
-  handleConnection(socket: Duplex & { remoteAddress?: string; destroy(): void }, info?: { instanceId?: string }): void;
+  handleConnection(socket: Duplex & { remoteAddress?: string; destroy(): void; setNoDelay?(noDelay?: boolean): unknown }, info?: { instanceId?: string }): void;
   /** Drops every link connection (a CTIManager restart, for tests of reconnection). */
   dropAll(): number;
   connections(): number;
@@ -26,6 +26,9 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
 
   const handleConnection: SwitchLinkServer["handleConnection"] = (socket, info) => {
     const peer = socket.remoteAddress ?? "?";
+    // a response frame must not wait for the agent's delayed ACK (Nagle): ~40 ms per request otherwise;
+    // a TLS socket passes this on to its TCP socket
+    socket.setNoDelay?.(true);
     const decoder = new FrameDecoder();
     let user: { user: string; devices: Set<string> } | null = null;
     let observing = false;
