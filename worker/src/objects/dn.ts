@@ -90,14 +90,32 @@ export class Dn extends DurableObject<Env> {
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('state', ?)", JSON.stringify(this.meta));
   }
 
-  private saveCall(callId: string, call: DnCall | undefined): void {
+  /**
+   * Stores a call's change (nothing when nothing changed). The call's Call object (user data) hears
+   * only of calls that have one: `joinData` says this call does, and this DN is new to it.
+   */
+  private saveCall(callId: string, call: DnCall | undefined, joinData = false): void {
     const had = this.calls.get(callId);
-    if (call && !had) this.callJoined(callId, call.connID);
-    if (!call && had) this.callLeft(had.connID);
-    if (call) {
-      this.calls.set(callId, call);
-      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO calls (call_id, body) VALUES (?, ?)", callId, JSON.stringify(call));
-    } else {
+    let next = call;
+    let join = false;
+    if (next) {
+      const sameCall = !!had && had.connID === next.connID;
+      let party = sameCall && !!(had!.dataParty || next.dataParty);
+      if (!party && joinData) party = join = true;
+      if (party) next = next.dataParty ? next : { ...next, dataParty: true };
+      else if (next.dataParty) {
+        const { dataParty: _no, ...rest } = next;
+        next = rest;
+      }
+    }
+    if (had?.dataParty && (!next || next.connID !== had.connID)) this.callLeft(had.connID);
+    if (next) {
+      const body = JSON.stringify(next);
+      this.calls.set(callId, next);
+      if (join) this.callJoined(callId, next.connID);
+      if (had && JSON.stringify(had) === body) return;
+      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO calls (call_id, body) VALUES (?, ?)", callId, body);
+    } else if (had) {
       this.calls.delete(callId);
       this.ctx.storage.sql.exec("DELETE FROM calls WHERE call_id = ?", callId);
     }
@@ -146,6 +164,7 @@ export class Dn extends DurableObject<Env> {
   applySwitch(inputs: DnInput[]): Delivery[] {
     const identity = this.meta.identity;
     if (!identity) return [];
+    const metaBefore = JSON.stringify(this.meta);
     const out: Delivery[] = [];
     const dn = identity.number;
     const emit = (idx: number, events: TEvent[], callId?: string) => {
@@ -163,7 +182,7 @@ export class Dn extends DurableObject<Env> {
       } else if (input.kind === "snapshot") {
         this.meta.switchInService = input.entry.inService;
         const result = reconcile(dn, this.calls, input.entry, input.connIDs, input.time);
-        this.replaceCalls(result.calls);
+        this.replaceCalls(result.calls, new Set(input.dataConnIDs ?? []));
         emit(input.idx, this.serviceChange(wasInService, input.time));
         emit(input.idx, result.events);
         continue;
@@ -178,7 +197,7 @@ export class Dn extends DurableObject<Env> {
           const previous = ev.previousCallId ?? ev.callId;
           const change = applyPartyChanged(dn, this.calls.get(previous), ev, input.connID ?? "", input.previousConnID);
           if (previous !== ev.callId) this.saveCall(previous, undefined);
-          this.saveCall(ev.callId, change.call);
+          this.saveCall(ev.callId, change.call, !!input.callData);
           emit(input.idx, change.events, ev.callId);
           continue;
         } else if (ev.kind === "observer" || ev.kind === "remoteDestination") {
@@ -189,7 +208,7 @@ export class Dn extends DurableObject<Env> {
           const consultOf = ev.kind === "dialing" ? this.consults.get(ev.callId) : undefined;
           if (consultOf && fact.kind === "dialing") fact = { ...fact, callType: 4 };
           const change = applyCallFact(dn, this.calls.get(ev.callId), fact, input.connID ?? "");
-          this.saveCall(ev.callId, change.call);
+          this.saveCall(ev.callId, change.call, !!input.callData);
           if (this.meta.monitorNext && ev.kind !== "monitorStarted" && change.events.some((e) => e.event === "EventEstablished")) this.startMonitoring(ev.callId);
           if (consultOf) {
             this.consults.delete(ev.callId);
@@ -201,13 +220,13 @@ export class Dn extends DurableObject<Env> {
       }
       emit(input.idx, this.serviceChange(wasInService, input.kind === "link" ? input.time : input.ev.time));
     }
-    this.saveMeta();
+    if (JSON.stringify(this.meta) !== metaBefore) this.saveMeta();
     return out;
   }
 
-  private replaceCalls(next: Map<string, DnCall>): void {
+  private replaceCalls(next: Map<string, DnCall>, withData: Set<string>): void {
     for (const callId of [...this.calls.keys()]) if (!next.has(callId)) this.saveCall(callId, undefined);
-    for (const [callId, call] of next) this.saveCall(callId, call);
+    for (const [callId, call] of next) this.saveCall(callId, call, withData.has(call.connID));
   }
 
   // ---- the call's user data, owned by its Call object ----
@@ -227,17 +246,18 @@ export class Dn extends DurableObject<Env> {
       .catch((err: unknown) => log.warn("could not leave the call's data", { dn: number, connID, error: String(err) })));
   }
 
-  /** Another party changed the call's user data: every session here hears of it. */
-  async userDataChanged(connID: string, userData: UserData, byDn: string): Promise<void> {
+  /** Another party changed the call's user data: every session here hears of it. False: the call is not (any more) here. */
+  async userDataChanged(connID: string, userData: UserData, byDn: string): Promise<boolean> {
     const identity = this.meta.identity;
     const entry = [...this.calls.entries()].find(([, c]) => c.connID === connID);
-    if (!identity || !entry) return;
+    if (!identity || !entry) return false;
     const [callId, call] = entry;
-    this.saveCall(callId, { ...call, userData });
+    this.saveCall(callId, { ...call, userData, dataParty: true });
     await this.deliverToAll({
       event: "EventAttachedDataChanged", site: identity.site, time: new Date().toISOString(),
       thisDN: identity.number, connID, thirdPartyDN: byDn, ...(call.otherDN ? { otherDN: call.otherDN } : {}), userData,
     });
+    return true;
   }
 
   private serviceChange(wasInService: boolean, time: string): TEvent[] {
@@ -428,8 +448,10 @@ export class Dn extends DurableObject<Env> {
         if (req.request !== "RequestDeleteUserData" && (!req.userData || Object.keys(req.userData).length === 0)) return fail(ErrorCode.InvalidAttribute, "userData is required: the key-value pairs to attach");
         const kind: UserDataChange = req.request === "RequestAttachUserData" ? "attach" : req.request === "RequestUpdateUserData" ? "update" : "delete";
         const [callId, call] = entry;
-        const userData = await callStub(this.env, identity.tenant, identity.site, call.connID).change({ tenant: identity.tenant, site: identity.site, connID: call.connID }, kind, (req.userData ?? {}) as UserData, dn);
-        this.saveCall(callId, { ...this.calls.get(callId) ?? call, userData });
+        // the first change creates the Call object: the Site names the parties the call reached here
+        const parties = call.dataParty ? [] : await siteStub(this.env, identity.tenant, identity.site).openCallData(callId, call.connID);
+        const userData = await callStub(this.env, identity.tenant, identity.site, call.connID).change({ tenant: identity.tenant, site: identity.site, connID: call.connID }, kind, (req.userData ?? {}) as UserData, dn, parties);
+        this.saveCall(callId, { ...this.calls.get(callId) ?? call, userData, dataParty: true });
         return answer({ event: "EventAttachedDataChanged", thisDN: dn, connID: call.connID, thirdPartyDN: dn, ...(call.otherDN ? { otherDN: call.otherDN } : {}), userData }, true);
       }
       case "RequestMonitorNextCall":

@@ -27,6 +27,7 @@ export class Session extends DurableObject<Env> {
       sql.exec(`
         CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS events_at ON events (at);
         CREATE TABLE IF NOT EXISTS registrations (site TEXT NOT NULL, dn TEXT NOT NULL, PRIMARY KEY (site, dn));
       `);
       for (const r of sql.exec<{ k: string; v: string }>("SELECT k, v FROM meta")) {
@@ -98,8 +99,15 @@ export class Session extends DurableObject<Env> {
     }
   }
 
+  private lastAgePrune = 0;
+
+  /** Both deletes seek an index (seq, at); the age one runs at most once a minute (issue 13: a full scan per delivery). */
   private prune(now: number): void {
-    this.ctx.storage.sql.exec("DELETE FROM events WHERE seq <= ? OR at < ?", this.nextSeq - 1 - RETENTION_EVENTS, now - RETENTION_MS);
+    const oldestKept = this.nextSeq - RETENTION_EVENTS;
+    if (oldestKept > 1) this.ctx.storage.sql.exec("DELETE FROM events WHERE seq < ?", oldestKept);
+    if (now - this.lastAgePrune < 60_000) return;
+    this.lastAgePrune = now;
+    this.ctx.storage.sql.exec("DELETE FROM events WHERE at < ?", now - RETENTION_MS);
   }
 
   override async fetch(request: Request): Promise<Response> {

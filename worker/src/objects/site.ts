@@ -37,6 +37,10 @@ export class Site extends DurableObject<Env> {
   private linkUp = false;
   private queue: Promise<void> = Promise.resolve();
   private resyncTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The configured DNs each live call (switch callId) has reached, in memory: the parties to tell when user data appears. */
+  private callParties = new Map<string, Set<string>>();
+  /** connIDs of calls that carry user data (their Call object exists): a DN that joins one fetches the data. */
+  private dataCalls = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -48,7 +52,9 @@ export class Site extends DurableObject<Env> {
         CREATE TABLE IF NOT EXISTS options (section TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (section, name));
         CREATE TABLE IF NOT EXISTS dns (number TEXT PRIMARY KEY);
         CREATE TABLE IF NOT EXISTS streams (agent_id TEXT PRIMARY KEY, stream TEXT NOT NULL, last_applied INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS data_calls (conn_id TEXT PRIMARY KEY);
       `);
+      for (const r of sql.exec<{ conn_id: string }>("SELECT conn_id FROM data_calls")) this.dataCalls.add(r.conn_id);
       for (const r of sql.exec<{ k: string; v: string }>("SELECT k, v FROM meta")) {
         if (r.k === "tenant") this.tenant = r.v;
         if (r.k === "site") this.site = r.v;
@@ -136,6 +142,37 @@ export class Site extends DurableObject<Env> {
 
   listDnNumbers(): string[] {
     return [...this.dns].sort();
+  }
+
+  // ---- calls that carry user data (their Call object exists) ----
+
+  /** A call's first user data: remembers that the call has data and names the site's DNs it reached. */
+  openCallData(callId: string, connID: string): string[] {
+    if (!this.dataCalls.has(connID)) {
+      this.dataCalls.add(connID);
+      this.ctx.storage.sql.exec("INSERT OR IGNORE INTO data_calls (conn_id) VALUES (?)", connID);
+    }
+    return [...(this.callParties.get(callId) ?? [])];
+  }
+
+  /** The call's Call object is gone (no party left). */
+  closeCallData(connID: string): void {
+    if (this.dataCalls.delete(connID)) this.ctx.storage.sql.exec("DELETE FROM data_calls WHERE conn_id = ?", connID);
+  }
+
+  private trackParty(ev: SwitchEvent): void {
+    if (!("callId" in ev) || !("dn" in ev) || !this.dns.has(ev.dn)) return;
+    if (ev.kind === "partyChanged" && ev.previousCallId && ev.previousCallId !== ev.callId) this.leaveParty(ev.previousCallId, ev.dn);
+    if (ev.kind === "released") return this.leaveParty(ev.callId, ev.dn);
+    if (ev.kind === "result") return;
+    let parties = this.callParties.get(ev.callId);
+    if (!parties) this.callParties.set(ev.callId, (parties = new Set()));
+    parties.add(ev.dn);
+  }
+
+  private leaveParty(callId: string, dn: string): void {
+    const parties = this.callParties.get(callId);
+    if (parties?.delete(dn) && parties.size === 0) this.callParties.delete(callId);
   }
 
   // ---- link agents ----
@@ -307,6 +344,7 @@ export class Site extends DurableObject<Env> {
     if (up === this.linkUp) return;
     this.linkUp = up;
     this.setMeta("linkUp", String(up));
+    if (!up) this.callParties.clear();
     log.info(up ? "site link up" : "site link down", { site: this.site });
     const perDn = new Map<string, DnInput[]>();
     for (const dn of this.dns) perDn.set(dn, [{ idx: 0, kind: "link", up, time }]);
@@ -335,6 +373,7 @@ export class Site extends DurableObject<Env> {
         if (up !== this.linkUp) {
           this.linkUp = up;
           this.setMeta("linkUp", String(up));
+          if (!up) this.callParties.clear();
           log.info(up ? "site link up" : "site link down", { site: this.site, link: ev.link, reason: ev.reason });
           for (const dn of this.dns) push(dn, { idx, kind: "link", up, time: ev.time });
         }
@@ -342,13 +381,22 @@ export class Site extends DurableObject<Env> {
         for (const entry of ev.dns) {
           if (!this.dns.has(entry.dn)) continue;
           const ids: Record<string, string> = {};
-          for (const c of entry.calls) ids[c.callId] = await connID(c.callId);
-          push(entry.dn, { idx, kind: "snapshot", time: ev.time, entry, connIDs: ids });
+          const withData: string[] = [];
+          for (const c of entry.calls) {
+            const id = (ids[c.callId] = await connID(c.callId));
+            if (this.dataCalls.has(id)) withData.push(id);
+            let parties = this.callParties.get(c.callId);
+            if (!parties) this.callParties.set(c.callId, (parties = new Set()));
+            parties.add(entry.dn);
+          }
+          push(entry.dn, { idx, kind: "snapshot", time: ev.time, entry, connIDs: ids, ...(withData.length ? { dataConnIDs: withData } : {}) });
         }
       } else {
         const callId = "callId" in ev ? ev.callId : undefined;
         const previous = ev.kind === "partyChanged" ? ev.previousCallId : undefined;
-        push(ev.dn, { idx, kind: "switch", ev, ...(callId ? { connID: await connID(callId) } : {}), ...(previous ? { previousConnID: await connID(previous) } : {}) });
+        const id = callId ? await connID(callId) : undefined;
+        this.trackParty(ev);
+        push(ev.dn, { idx, kind: "switch", ev, ...(id ? { connID: id } : {}), ...(previous ? { previousConnID: await connID(previous) } : {}), ...(id && this.dataCalls.has(id) ? { callData: true as const } : {}) });
       }
     }
     await this.dispatch(perDn);
