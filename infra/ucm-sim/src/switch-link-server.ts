@@ -4,9 +4,10 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { encodeFrame, FrameDecoder, FrameError } from "../../../shared/node/framing.js";
-import { AgentToSwitch, type JtapiEvent, SWITCH_LINK_PROTOCOL, type SwitchOp, type SwitchToAgent } from "../../../shared/switch-link.js";
+import { AgentToSwitch, type JtapiEvent, type Snapshot, SWITCH_LINK_PROTOCOL, type SwitchOp, type SwitchToAgent } from "../../../shared/switch-link.js";
 import type { Cluster } from "./model/cluster.js";
 import { SwitchFault } from "./model/types.js";
+import { snapshotPages } from "./snapshot-pages.js";
 
 export const HELLO_TIMEOUT_MS = 10_000;
 
@@ -60,7 +61,11 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
       inRequest = true;
       try {
         const result = perform(op);
-        send({ type: "response", id, ok: true, result });
+        if (op.op === "snapshot") {
+          // sent at once, before any event: the pages together are the gapless snapshot
+          const pages = snapshotPages(result as unknown as Snapshot);
+          pages.forEach((page, i) => send({ type: "response", id, ok: true, result: page as unknown as Record<string, unknown>, ...(i < pages.length - 1 ? { more: true } : {}) }));
+        } else send({ type: "response", id, ok: true, result });
       } catch (err) {
         if (err instanceof SwitchFault) send({ type: "response", id, ok: false, error: { exception: err.exception, message: err.message } });
         else {
