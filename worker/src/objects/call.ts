@@ -6,6 +6,10 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Env, dnStub, siteStub } from "../env.js";
 import { log } from "../log.js";
+import { ErrorCode } from "../../../shared/tlib.js";
+
+/** Largest user data of one call, as JSON (docs/client-api.md). */
+export const MAX_USER_DATA_BYTES = 16 * 1024;
 
 export type UserData = Record<string, string | number | boolean | null>;
 export type UserDataChange = "attach" | "update" | "delete";
@@ -69,17 +73,24 @@ export class Call extends DurableObject<Env> {
    * Attach or update (add keys, replace values of existing ones) or delete keys (all when none given).
    * `parties`: the site's DNs the call reached (from the Site), for the change that creates this object.
    */
-  change(identity: CallIdentity, kind: UserDataChange, data: UserData, byDn: string, parties: string[] = []): UserData {
+  change(identity: CallIdentity, kind: UserDataChange, data: UserData, byDn: string, parties: string[] = []): { userData: UserData } | { code: number; message: string } {
+    let next: UserData;
+    if (kind === "delete") {
+      const keys = Object.keys(data);
+      next = keys.length === 0 ? {} : Object.fromEntries(Object.entries(this.userData).filter(([k]) => !keys.includes(k)));
+    } else {
+      next = { ...this.userData, ...data };
+    }
+    // every event of the call carries its user data: it stays small enough to copy (and to store)
+    const bytes = new TextEncoder().encode(JSON.stringify(next)).length;
+    if (bytes > MAX_USER_DATA_BYTES) {
+      return { code: ErrorCode.InvalidAttribute, message: `the call's user data would be ${bytes} bytes; the limit is ${MAX_USER_DATA_BYTES} (413): delete keys first` };
+    }
     // the requesting Dn has the call: it is a party even if its "joined" is still on its way
     this.identity = identity;
     this.parties.add(byDn);
     for (const dn of parties) this.parties.add(dn);
-    if (kind === "delete") {
-      const keys = Object.keys(data);
-      this.userData = keys.length === 0 ? {} : Object.fromEntries(Object.entries(this.userData).filter(([k]) => !keys.includes(k)));
-    } else {
-      this.userData = { ...this.userData, ...data };
-    }
+    this.userData = next;
     this.save();
     const { tenant, site, connID } = identity;
     // the other parties hear of it; the requesting DN answers its own sessions
@@ -94,6 +105,6 @@ export class Call extends DurableObject<Env> {
         })
         .catch((err) => log.warn("a party did not hear of a user data change", { site, dn, connID, error: String(err) })));
     }
-    return this.userData;
+    return { userData: this.userData };
   }
 }

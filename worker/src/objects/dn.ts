@@ -11,6 +11,7 @@ import { addressStatus, applyCallFact, applyPartyChanged, reconcile } from "../d
 import { errorEvent } from "../errors.js";
 import { type AgentState, agentRequest, applyInvalidDestAction, type InvalidDestAction, loggedOut, parseInvalidDestAction } from "../dn/agent-state.js";
 import { log } from "../log.js";
+import type { SendResult } from "./site.js";
 
 export interface DnIdentity {
   tenant: string;
@@ -40,7 +41,7 @@ interface Pending {
   /** RequestRouteCall: where the call was sent, and the request's INVALID_DEST_ACTION, for feature F1. */
   route?: { destination: string; action: InvalidDestAction | null };
   resolve: (outcome: RequestOutcome) => void;
-  timer: ReturnType<typeof setTimeout>;
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 type CallPlan = { op: CommandOp; expect: TEvent["event"]; call?: DnCall; route?: Pending["route"]; consult?: DnCall };
@@ -53,14 +54,20 @@ interface Meta {
   agent: AgentState;
   /** RequestMonitorNextCall: the monitoring DN that listens to this DN's next established call. */
   monitorNext?: string;
+  /** The highest sequence number applied of each agent stream (the newest few): a batch the Site resends is not applied twice. */
+  applied?: Record<string, number>;
 }
+
+/** How many agent streams a Dn remembers its applied position in. */
+const STREAMS_REMEMBERED = 4;
 
 export class Dn extends DurableObject<Env> {
   private meta: Meta = { identity: null, config: null, switchInService: false, linkUp: false, agent: loggedOut };
   private calls = new Map<string, DnCall>();
   private sessions = new Set<string>();
   private pendingByCommand = new Map<string, Pending>();
-  private pendingByAnswer = new Map<string, Pending>();
+  /** Requests whose command the switch accepted, by the answering event and call; several may wait for the same one. */
+  private pendingByAnswer = new Map<string, Pending[]>();
   /** Consult calls this DN placed (RequestInitiateTransfer): call id -> connID of the call they consult about. */
   private consults = new Map<string, string>();
 
@@ -70,6 +77,7 @@ export class Dn extends DurableObject<Env> {
       // an object of a number nobody configured stays empty: asking about it must not create storage
       const sql = ctx.storage.sql;
       if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length === 0) return;
+      this.createTables();
       const stored = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'state'").toArray()[0];
       if (stored) this.meta = { ...(JSON.parse(stored.v) as Meta) };
       this.meta.agent ??= loggedOut;
@@ -83,6 +91,7 @@ export class Dn extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS registrations (session_id TEXT PRIMARY KEY, registered TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS calls (call_id TEXT PRIMARY KEY, body TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS outbox (n INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL, body TEXT NOT NULL);
     `);
   }
 
@@ -151,6 +160,7 @@ export class Dn extends DurableObject<Env> {
           .catch((err) => log.warn("could not tell a session its DN was deleted", { sessionId, error: String(err) }))));
     }
     for (const p of this.pendingByCommand.values()) clearTimeout(p.timer);
+    for (const list of this.pendingByAnswer.values()) for (const p of list) clearTimeout(p.timer);
     this.pendingByCommand.clear();
     this.pendingByAnswer.clear();
     this.sessions.clear();
@@ -161,11 +171,26 @@ export class Dn extends DurableObject<Env> {
 
   // ---- switch facts, in stream order (called by the Site) ----
 
-  applySwitch(inputs: DnInput[]): Delivery[] {
+  /**
+   * `stream` names the agent stream the inputs come from (their idx is their sequence number in it).
+   * Inputs at or below what this Dn already applied of that stream are not applied again: the
+   * deliveries they produced then are returned again (the Site resends a batch it could not finish),
+   * and the Sessions skip the ones they already stored.
+   */
+  applySwitch(inputs: DnInput[], stream?: string): Delivery[] {
     const identity = this.meta.identity;
     if (!identity) return [];
     const metaBefore = JSON.stringify(this.meta);
     const out: Delivery[] = [];
+    if (stream) {
+      const applied = this.meta.applied?.[stream] ?? 0;
+      const seen = inputs.filter((i) => i.idx <= applied);
+      if (seen.length > 0) {
+        const lo = Math.min(...seen.map((i) => i.idx));
+        for (const r of this.ctx.storage.sql.exec<{ body: string }>("SELECT body FROM outbox WHERE seq >= ? AND seq <= ? ORDER BY n", lo, applied)) out.push(JSON.parse(r.body) as Delivery);
+        inputs = inputs.filter((i) => i.idx > applied);
+      }
+    }
     const dn = identity.number;
     const emit = (idx: number, events: TEvent[], callId?: string) => {
       for (const event of events) this.distribute(idx, event, out, callId);
@@ -220,6 +245,16 @@ export class Dn extends DurableObject<Env> {
       }
       emit(input.idx, this.serviceChange(wasInService, input.kind === "link" ? input.time : input.ev.time));
     }
+    if (stream && inputs.length > 0) {
+      // remembered with the state it produced, in one write: a resend finds both or neither
+      const applied: Record<string, number> = { ...this.meta.applied };
+      delete applied[stream];
+      applied[stream] = Math.max(...inputs.map((i) => i.idx));
+      const keep = Object.keys(applied).slice(-STREAMS_REMEMBERED);
+      this.meta.applied = Object.fromEntries(keep.map((k) => [k, applied[k]!]));
+      this.ctx.storage.sql.exec("DELETE FROM outbox");
+      for (const d of out) this.ctx.storage.sql.exec("INSERT INTO outbox (seq, body) VALUES (?, ?)", d.idx, JSON.stringify(d));
+    }
     if (JSON.stringify(this.meta) !== metaBefore) this.saveMeta();
     return out;
   }
@@ -268,17 +303,16 @@ export class Dn extends DurableObject<Env> {
   /** Hands an event to every registered session; the requester's copy of an answering event gets its referenceID. */
   private distribute(idx: number, event: TEvent, out: Delivery[], callId?: string): void {
     const site = this.meta.identity!.site;
-    const pending = callId ? this.pendingByAnswer.get(`${event.event}:${callId}`) : undefined;
-    if (pending) {
-      this.pendingByAnswer.delete(`${event.event}:${callId}`);
-      clearTimeout(pending.timer);
-    }
+    // every request waiting for this event is answered by it (two RequestHoldCall of one call, say)
+    const waiting = callId ? this.pendingByAnswer.get(`${event.event}:${callId}`) ?? [] : [];
+    if (waiting.length > 0) this.pendingByAnswer.delete(`${event.event}:${callId}`);
     for (const sessionId of this.sessions) {
       const copy: TEvent = { ...event, site };
-      if (pending && pending.sessionId === sessionId) copy.referenceID = pending.referenceID;
+      const mine = waiting.find((p) => p.sessionId === sessionId);
+      if (mine) copy.referenceID = mine.referenceID;
       out.push({ idx, sessionId, event: copy });
     }
-    if (pending) pending.resolve({ status: 200, referenceID: pending.referenceID, event: { ...event, site, referenceID: pending.referenceID } });
+    for (const p of waiting) p.resolve({ status: 200, referenceID: p.referenceID, event: { ...event, site, referenceID: p.referenceID } });
   }
 
   private completeCommand(idx: number, ev: Extract<DnInput, { kind: "switch" }>["ev"] & { kind: "result" }, out: Delivery[]): void {
@@ -311,17 +345,31 @@ export class Dn extends DurableObject<Env> {
       pending.resolve({ status: 422, referenceID: pending.referenceID, event });
       return;
     }
-    this.pendingByAnswer.set(`${pending.expect}:${pending.callId}`, pending);
+    const key = `${pending.expect}:${pending.callId}`;
+    this.pendingByAnswer.set(key, [...(this.pendingByAnswer.get(key) ?? []), pending]);
   }
 
   private failPending(code: number, message: string): void {
     const identity = this.meta.identity!;
-    const all = new Set([...this.pendingByCommand.values(), ...this.pendingByAnswer.values()]);
+    const all = new Set([...this.pendingByCommand.values(), ...[...this.pendingByAnswer.values()].flat()]);
     this.pendingByCommand.clear();
     this.pendingByAnswer.clear();
     for (const p of all) {
       clearTimeout(p.timer);
       const event = { ...errorEvent(code, message, identity.number), site: identity.site, referenceID: p.referenceID };
+      void this.deliverTo(p.sessionId, [event]).catch((err: unknown) => log.warn("could not deliver an EventError", { sessionId: p.sessionId, error: String(err) }));
+      p.resolve({ status: 422, referenceID: p.referenceID, event });
+    }
+  }
+
+  /** The Site's active link agent went (or was replaced): commands without a result died with it. */
+  commandsLost(reason: string): void {
+    const identity = this.meta.identity;
+    if (!identity) return;
+    const lost = [...this.pendingByCommand.values()];
+    this.pendingByCommand.clear();
+    for (const p of lost) {
+      const event = { ...errorEvent(ErrorCode.NoSwitchLink, reason, identity.number), site: identity.site, referenceID: p.referenceID, time: new Date().toISOString() };
       void this.deliverTo(p.sessionId, [event]).catch((err: unknown) => log.warn("could not deliver an EventError", { sessionId: p.sessionId, error: String(err) }));
       p.resolve({ status: 422, referenceID: p.referenceID, event });
     }
@@ -385,10 +433,11 @@ export class Dn extends DurableObject<Env> {
     this.ctx.storage.sql.exec("DELETE FROM registrations WHERE session_id = ?", sessionId);
   }
 
+  /** Request-path events go through the Site, behind the switch events it is delivering (never ahead of them). */
   private async deliverTo(sessionId: string, events: TEvent[]): Promise<void> {
     const identity = this.meta.identity;
     if (!identity) return;
-    await sessionStub(this.env, identity.tenant, sessionId).deliver(events);
+    await siteStub(this.env, identity.tenant, identity.site).relay(sessionId, events);
   }
 
   // ---- requests ----
@@ -450,8 +499,16 @@ export class Dn extends DurableObject<Env> {
         const [callId, call] = entry;
         // the first change creates the Call object: the Site names the parties the call reached here
         const parties = call.dataParty ? [] : await siteStub(this.env, identity.tenant, identity.site).openCallData(callId, call.connID);
-        const userData = await callStub(this.env, identity.tenant, identity.site, call.connID).change({ tenant: identity.tenant, site: identity.site, connID: call.connID }, kind, (req.userData ?? {}) as UserData, dn, parties);
-        this.saveCall(callId, { ...this.calls.get(callId) ?? call, userData, dataParty: true });
+        const changed = await callStub(this.env, identity.tenant, identity.site, call.connID).change({ tenant: identity.tenant, site: identity.site, connID: call.connID }, kind, (req.userData ?? {}) as UserData, dn, parties);
+        if ("code" in changed) return fail(changed.code, changed.message);
+        const userData = changed.userData;
+        const now = this.calls.get(callId);
+        if (!now) {
+          // released while the Call object answered: the call stays gone here, and the Call forgets this party
+          this.callLeft(call.connID);
+          return fail(ErrorCode.InvalidConnID, `connID ${call.connID} was released at DN ${dn} meanwhile`);
+        }
+        this.saveCall(callId, { ...now, userData, dataParty: true });
         return answer({ event: "EventAttachedDataChanged", thisDN: dn, connID: call.connID, thirdPartyDN: dn, ...(call.otherDN ? { otherDN: call.otherDN } : {}), userData }, true);
       }
       case "RequestMonitorNextCall":
@@ -613,31 +670,43 @@ export class Dn extends DurableObject<Env> {
   private async sendToSwitch(req: DnRequest, plan: CallPlan): Promise<RequestOutcome> {
     const identity = this.meta.identity!;
     const commandId = crypto.randomUUID();
+    let settle!: (outcome: RequestOutcome) => void;
+    const outcome = new Promise<RequestOutcome>((r) => (settle = r));
+    let done = false;
+    const pending: Pending = {
+      referenceID: req.referenceID, sessionId: req.sessionId, expect: plan.expect, route: plan.route,
+      resolve: (o) => { done = true; clearTimeout(pending.timer); settle(o); },
+      // a consult's answer is the new call's EventDialing: its call id comes with the switch's result
+      ...(plan.op === "initiateTransfer" || plan.op === "initiateConference" ? { consultFor: plan.call!.connID } : { callId: plan.call?.callId }),
+    };
+    // registered before the command goes: a fast result may come back before sendCommand returns
+    this.pendingByCommand.set(commandId, pending);
     const sent = await siteStub(this.env, identity.tenant, identity.site).sendCommand({
       t: "command", id: commandId, op: plan.op, dn: identity.number,
       ...(plan.call ? { callId: plan.call.callId } : {}),
       ...(req.otherDN && ["makeCall", "routeCall", "initiateTransfer", "initiateConference", "singleStepTransfer", "redirect", "deleteFromConference"].includes(plan.op) ? { otherDN: req.otherDN } : {}),
       ...(plan.consult ? { consultCallId: plan.consult.callId } : {}),
-    });
+    }).catch((err: unknown): SendResult => ({ ok: false, errorCode: ErrorCode.InternalError, errorMessage: `the command could not be sent: ${String(err)}` }));
     if (!sent.ok) {
+      if (this.pendingByCommand.get(commandId) === pending) this.pendingByCommand.delete(commandId);
       const event: TEvent = { ...errorEvent(sent.errorCode, sent.errorMessage, identity.number), site: identity.site, referenceID: req.referenceID, time: new Date().toISOString() };
       await this.deliverTo(req.sessionId, [event]).catch(() => undefined);
       return { status: 422, referenceID: req.referenceID, event };
     }
-    return new Promise<RequestOutcome>((resolve) => {
-      const pending: Pending = {
-        referenceID: req.referenceID, sessionId: req.sessionId, expect: plan.expect, route: plan.route, resolve,
-        // a consult's answer is the new call's EventDialing: its call id comes with the switch's result
-        ...(plan.op === "initiateTransfer" || plan.op === "initiateConference" ? { consultFor: plan.call!.connID } : { callId: plan.call?.callId }),
-        timer: setTimeout(() => {
-          this.pendingByCommand.delete(commandId);
-          if (pending.callId) this.pendingByAnswer.delete(`${plan.expect}:${pending.callId}`);
-          const event: TEvent = { ...errorEvent(ErrorCode.Timeout, `the switch did not answer ${req.request} within ${sent.timeoutMs / 1000} s`, identity.number), site: identity.site, referenceID: req.referenceID, time: new Date().toISOString() };
-          void this.deliverTo(req.sessionId, [event]).catch(() => undefined);
-          resolve({ status: 422, referenceID: req.referenceID, event });
-        }, sent.timeoutMs),
-      };
-      this.pendingByCommand.set(commandId, pending);
-    });
+    if (!done) {
+      pending.timer = setTimeout(() => {
+        this.pendingByCommand.delete(commandId);
+        if (pending.callId) {
+          const key = `${plan.expect}:${pending.callId}`;
+          const rest = (this.pendingByAnswer.get(key) ?? []).filter((p) => p !== pending);
+          if (rest.length) this.pendingByAnswer.set(key, rest);
+          else this.pendingByAnswer.delete(key);
+        }
+        const event: TEvent = { ...errorEvent(ErrorCode.Timeout, `the switch did not answer ${req.request} within ${sent.timeoutMs / 1000} s`, identity.number), site: identity.site, referenceID: req.referenceID, time: new Date().toISOString() };
+        void this.deliverTo(req.sessionId, [event]).catch(() => undefined);
+        pending.resolve({ status: 422, referenceID: req.referenceID, event });
+      }, sent.timeoutMs);
+    }
+    return outcome;
   }
 }
