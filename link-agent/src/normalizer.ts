@@ -4,8 +4,9 @@
 // agent serves: "this call is now dialing / ringing / established / held / gone here".
 // Pure and synchronous: state in, facts out; the agent feeds it from every link.
 import { CallType, DNRole } from "../../shared/tlib.js";
-import { JtapiCause, type JtapiEvent, type Snapshot, type SnapshotCall } from "../../shared/switch-link.js";
+import { JtapiCause, type JtapiEvent, type Snapshot, type SnapshotCall, type SwitchOp } from "../../shared/switch-link.js";
 import type { CallPhase, SnapshotDn, SwitchEvent } from "../../shared/uplink.js";
+import { SingleStepTransfers } from "./single-step.js";
 
 interface CallState {
   calling: string | null;
@@ -58,6 +59,16 @@ export class Normalizer {
   /** Each link's own view of each call (key link|callId): links see the same calls and must not mix. */
   private calls = new Map<string, CallState>();
   private transfers = new Map<string, Transfer>();
+  /** Single-step transfers the agent issued: Cisco brackets them with nothing (single-step.ts). */
+  private singleStep = new SingleStepTransfers();
+
+  /**
+   * The switch accepted a request of this agent on `link` (the CommandRunner tells, as the answer is
+   * read: before the events the request caused). Some of JTAPI's reports can only be read knowing it.
+   */
+  switchAccepted(link: string, op: SwitchOp): void {
+    if (op.op === "singleStepTransfer") this.singleStep.accepted(link, op.callId, op.address);
+  }
 
   /** The link that serves a DN, if any. */
   linkOf(dn: string): string | undefined {
@@ -148,12 +159,22 @@ export class Normalizer {
         const call = e.callId ? this.calls.get(`${link}|${e.callId}`) : undefined;
         if (call) for (const dn of call.phases.keys()) if (this.serves(link, dn)) emit({ kind: "released", time: e.time, dn, callId: e.callId!, cause: releaseCause(e.cause) });
         if (e.callId) this.calls.delete(`${link}|${e.callId}`);
+        if (e.callId) this.singleStep.callEnded(link, e.callId);
         return;
       }
     }
     if (!e.callId) return;
     const call = this.callState(link, e);
+    const serves = (dn: string) => this.serves(link, dn);
+    if (this.singleStep.before(link, e, call, serves, emit)) return;
     if (this.duringTransfer(link, e, call, emit)) return;
+    this.callEvent(link, e as JtapiEvent & { callId: string }, call, emit);
+    this.singleStep.after(link, e, call, serves, emit);
+  }
+
+  /** The usual facts of one event of a call. */
+  private callEvent(link: string, e: JtapiEvent & { callId: string }, call: CallState, emit: Emit): void {
+    const a = e.address;
     // each fact below has a core and a call-control event (ConnAlertingEv and CallCtlConnAlertingEv, ...):
     // either one makes the fact, the phase check makes it once
     switch (e.id) {
@@ -362,6 +383,7 @@ export class Normalizer {
   forgetLink(link: string): void {
     for (const key of [...this.calls.keys()]) if (key.startsWith(`${link}|`)) this.calls.delete(key);
     for (const key of [...this.transfers.keys()]) if (key.startsWith(`${link}|`)) this.transfers.delete(key);
+    this.singleStep.forgetLink(link);
   }
 }
 

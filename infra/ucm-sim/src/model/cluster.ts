@@ -470,21 +470,25 @@ export class Cluster {
     this.publish(events, addresses);
   }
 
-  /** Blind transfer: the controller leaves and the destination is offered the call. */
+  /**
+   * Blind transfer (CallControlCall.transfer(String)): the controller leaves and the destination is
+   * offered the same call. JDG "Single Step Transfer": "A new call does not get created.
+   * CiscoTransferStartEv and CiscoTransferEndEv do not get delivered to applications. The state of the
+   * original call is retained if the transfer operation fails." So: no bracket, and every check is made
+   * before anything changes. The controller's drop carries cause 100 ([I]: the guide names no cause;
+   * jtapi-fidelity B.1(1)3), so nothing but the agent's own pending request marks it as a transfer.
+   */
   singleStepTransfer(callId: string, dn: string, to: string): void {
     const call = this.call(callId);
     const controller = this.connectionOf(call, dn);
     if (controller.state !== "ESTABLISHED") throw new SwitchFault("InvalidStateException", `call ${callId} is not established at DN ${dn}`);
     this.requireOnward(call, to);
-    const start = { id: "CiscoTransferStartEv", callId, address: dn, cause: JtapiCause.TRANSFER };
-    const addresses = this.localAddresses(call);
-    this.publish([this.stamp(call, start), ...this.dropEvents(call, controller, JtapiCause.TRANSFER)], addresses);
+    this.publish(this.dropEvents(call, controller, JtapiCause.NORMAL), this.localAddresses(call));
     call.connections = call.connections.filter((c) => c !== controller);
     call.callingAddress = call.connections[0]?.address ?? call.callingAddress;
     call.calledAddress = to;
     call.lastRedirectedAddress = dn;
     this.offerOnward(call, call.callingAddress ?? dn, to);
-    this.publish([this.stamp(call, { ...start, id: "CiscoTransferEndEv" })], [...addresses, to]);
   }
 
   // ---- silent monitoring ----
