@@ -848,7 +848,7 @@ export class Dn extends DurableObject<Env> {
     if ("code" in plan) return fail(plan.code, plan.message);
     if (!this.meta.linkUp) return fail(ErrorCode.NoSwitchLink, `no link to the switch of site ${req.site}`);
     if (!this.meta.switchInService) return fail(ErrorCode.OutOfService, `DN ${dn} is out of service`);
-    if (plan.op === "singleStepTransfer" && plan.call?.monitorOf) {
+    if (plan.op === "singleStepTransfer" && plan.call && (plan.call.monitorOf || remoteObserveFlag(req.extensions) !== false)) {
       const prepared = await this.prepareMonitorTransfer(req, plan.call);
       if ("code" in prepared) return fail(prepared.code, prepared.message);
       this.meta.transfers = { ...this.meta.transfers, [plan.call.callId]: req.otherDN! };
