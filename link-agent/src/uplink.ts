@@ -10,7 +10,8 @@ import { MAX_UPLINK_MESSAGE_BYTES, type SiteToAgent, SiteToAgent as SiteToAgentS
 import { EventBuffer } from "./event-buffer.js";
 import { backoffDelay } from "./backoff.js";
 
-export const PING_EVERY_MS = 15_000;
+/** Three pings inside the control plane's 9 s silence limit: a hung agent is replaced within 12 s, a live one never. */
+export const PING_EVERY_MS = 3_000;
 export const SILENCE_LIMIT_MS = 45_000;
 /** After the control plane refused this agent (bad key, wrong site, protocol): retry, but rarely. */
 export const REFUSED_RETRY_MS = 60_000;

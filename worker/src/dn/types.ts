@@ -20,6 +20,15 @@ export interface DnCall {
   userData?: Record<string, string | number | boolean | null>;
   /** This DN is a party of the call's Call object (which exists only once the call carries user data). */
   dataParty?: true;
+  /** F2, the monitored agent's call: the observer listening to it (a DN here, or a number over a trunk). */
+  observer?: string;
+  /** F2, a CTI port's monitor call: the agent's DN it listens to (its connID is the monitored call's). */
+  monitorOf?: string;
+  /** F2: this DN's leg is a remote observer's (GCTI-REMOTE-OBSERVE): its events carry the extension. */
+  remoteObserve?: boolean;
+  /** When the call became established here, and when the T-Server releases it (CTI port, cti-port-release-timeout; 0: not). */
+  establishedAt?: number;
+  releaseAt?: number;
 }
 
 /** What the Site hands a Dn: switch facts in stream order, each with its index in the site's batch. */

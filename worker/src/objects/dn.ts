@@ -1,17 +1,25 @@
 // Dn: one per tenant + site + DN number. Owns the DN's configuration, service state, its calls as
 // this DN sees them, the client sessions registered on it, and the requests waiting for the switch.
 import { DurableObject } from "cloudflare:workers";
-import { type Env, callStub, dnStub, sessionStub, siteStub } from "../env.js";
+import { type Env, callStub, dnStub, sessionStub, siteStub, tenantStub } from "../env.js";
 import type { UserData, UserDataChange } from "./call.js";
 import type { ClientRequest, TEvent } from "../../../shared/client-api.js";
-import { ErrorCode } from "../../../shared/tlib.js";
-import type { CommandOp } from "../../../shared/uplink.js";
+import { CallType, ErrorCode, SwitchSpecificType } from "../../../shared/tlib.js";
+import type { CommandOp, DnSwitchEvent, SnapshotDn } from "../../../shared/uplink.js";
 import type { Delivery, DnCall, DnConfig, DnInput } from "../dn/types.js";
 import { addressStatus, applyCallFact, applyPartyChanged, reconcile } from "../dn/calls.js";
 import { errorEvent } from "../errors.js";
 import { type AgentState, agentRequest, applyInvalidDestAction, type InvalidDestAction, loggedOut, parseInvalidDestAction } from "../dn/agent-state.js";
 import { log } from "../log.js";
 import type { SendResult } from "./site.js";
+import {
+  applyObserver, asRemoteObserver, checkExpectation, checkMonitorRequest, checkRemoteObserveSource, matchExpectation, type MonitorHandOff,
+  monitorStarted, type Refusal, refuseOnMonitorCall, remoteObserveFlag, type RemoteObserverExpectation, transferredAway, withObserverMarks,
+} from "../dn/monitor.js";
+import { extendedAsAsked, noRemote, parseActivation, refuseOnRemoteTerminal, remoteExtensions, remoteInService, type RemoteState, serviceAnnouncement } from "../dn/remote.js";
+
+/** The command of extend and connect; helper branch fswitch adds it to CommandOp with its switch op (drop the cast after that merge). */
+const SET_REMOTE_DESTINATION = "setRemoteDestination" as unknown as CommandOp;
 
 export interface DnIdentity {
   tenant: string;
@@ -40,6 +48,8 @@ interface Pending {
   consultFor?: string;
   /** RequestRouteCall: where the call was sent, and the request's INVALID_DEST_ACTION, for feature F1. */
   route?: { destination: string; action: InvalidDestAction | null };
+  /** RequestMakeCall: the number asked for (a remote terminal's EventDialing names it before the switch does). */
+  otherDN?: string;
   resolve: (outcome: RequestOutcome) => void;
   timer?: ReturnType<typeof setTimeout>;
 }
@@ -56,6 +66,19 @@ interface Meta {
   monitorNext?: string;
   /** The highest sequence number applied of each agent stream (the newest few): a batch the Site resends is not applied twice. */
   applied?: Record<string, number>;
+  /** The switch's kind of device behind this DN, from the last snapshot (B.0). */
+  kind?: SnapshotDn["kind"];
+  /** F2, on a monitoring DN: the agent it waits to monitor, and the agent's call handed over before startMonitor. */
+  monitoring?: string;
+  handOff?: MonitorHandOff;
+  /** F2, on an agent's DN: startMonitor commands in flight (command id -> monitoring DN). */
+  monitorCommands?: Record<string, string>;
+  /** F2, on a CTI port: single-step transfers of its monitor calls (call id -> destination), for their EventReleased. */
+  transfers?: Record<string, string>;
+  /** F2, on a destination DN: the remote observers it waits for. */
+  expectations?: RemoteObserverExpectation[];
+  /** F3, on a remote terminal: its extend-and-connect ownership and switch state. */
+  remote?: RemoteState;
 }
 
 /** How many agent streams a Dn remembers its applied position in. */
@@ -131,7 +154,12 @@ export class Dn extends DurableObject<Env> {
   }
 
   private get inService(): boolean {
+    if (this.meta.kind === "remoteTerminal") return remoteInService(this.remote, this.meta.linkUp, this.meta.switchInService);
     return this.meta.linkUp && this.meta.switchInService;
+  }
+
+  private get remote(): RemoteState {
+    return this.meta.remote ?? noRemote;
   }
 
   // ---- configuration (called by the Site, which keeps the index of configured DNs) ----
@@ -206,6 +234,8 @@ export class Dn extends DurableObject<Env> {
         if (!input.up) this.failPending(ErrorCode.NoSwitchLink, "the link to the switch went down before the switch answered");
       } else if (input.kind === "snapshot") {
         this.meta.switchInService = input.entry.inService;
+        this.meta.kind = input.entry.kind;
+        if (input.entry.kind === "remoteTerminal") this.remoteSwitchState(input.entry.remote?.active ?? null, input.entry.remote?.mine ?? false, true);
         const result = reconcile(dn, this.calls, input.entry, input.connIDs, input.time);
         this.replaceCalls(result.calls, new Set(input.dataConnIDs ?? []));
         emit(input.idx, this.serviceChange(wasInService, input.time));
@@ -215,7 +245,10 @@ export class Dn extends DurableObject<Env> {
         const ev = input.ev;
         if (ev.kind === "service") {
           this.meta.switchInService = ev.inService;
+        } else if (ev.kind === "remoteDestination") {
+          this.remoteSwitchState(ev.active, ev.mine, false);
         } else if (ev.kind === "result") {
+          if (this.remoteResult(input.idx, ev, out) || this.monitorResult(input.idx, ev, out)) continue;
           this.completeCommand(input.idx, ev, out);
           continue;
         } else if (ev.kind === "partyChanged") {
@@ -225,16 +258,45 @@ export class Dn extends DurableObject<Env> {
           this.saveCall(ev.callId, change.call, !!input.callData);
           emit(input.idx, change.events, ev.callId);
           continue;
-        } else if (ev.kind === "observer" || ev.kind === "remoteDestination") {
-          // F2/F3 facts (jtapi-fidelity B.0): not acted on yet
+        } else if (ev.kind === "observer" || (ev.kind === "partyAdded" && ev.observer)) {
+          // F2: an observer on this (agent's) call; a partyAdded with `observer` is the same fact said the old way
+          const fact: Extract<DnSwitchEvent, { kind: "observer" }> = ev.kind === "observer" ? ev : { kind: "observer", time: ev.time, dn: ev.dn, callId: ev.callId, otherDN: ev.otherDN, addressType: "internal", change: "added" };
+          const change = applyObserver(dn, this.calls.get(ev.callId), fact);
+          this.saveCall(ev.callId, change.call);
+          emit(input.idx, change.events, ev.callId);
+          continue;
+        } else if (ev.kind === "monitorStarted") {
+          // F2: this DN's monitor call began; its events carry the monitored call's connID
+          const handOff = this.meta.handOff?.agentDN === ev.otherDN ? this.meta.handOff : undefined;
+          this.meta.handOff = undefined;
+          if (this.meta.monitoring === ev.otherDN) this.meta.monitoring = undefined;
+          const change = monitorStarted(dn, ev, input.connID ?? "", handOff, Date.now());
+          this.saveCall(ev.callId, change.call);
+          this.armCtiPortRelease();
+          emit(input.idx, change.events, ev.callId);
           continue;
         } else {
           let fact = ev;
           const consultOf = ev.kind === "dialing" ? this.consults.get(ev.callId) : undefined;
           if (consultOf && fact.kind === "dialing") fact = { ...fact, callType: 4 };
-          const change = applyCallFact(dn, this.calls.get(ev.callId), fact, input.connID ?? "");
+          if (fact.kind === "dialing" && !fact.otherDN && this.meta.kind === "remoteTerminal") {
+            // the mobile rings before the far end is dialed: the request knows the number (better than the seed's delay-dialing limitation)
+            const asked = this.pendingByAnswer.get(`EventDialing:${ev.callId}`)?.find((p) => p.otherDN)?.otherDN;
+            if (asked) fact = { ...fact, otherDN: asked };
+          }
+          const current = this.calls.get(ev.callId);
+          let change = applyCallFact(dn, current, fact, input.connID ?? "");
+          if (!current && (ev.kind === "ringing" || ev.kind === "established")) change = this.matchRemoteObserver(change, ev.otherDN, input.connID ?? "");
+          if (change.call?.remoteObserve || current?.remoteObserve) change = { ...change, events: change.events.map((e) => withObserverMarks(e, change.call ?? current!)) };
+          if (ev.kind === "released" && this.meta.transfers?.[ev.callId]) {
+            const destination = this.meta.transfers[ev.callId]!;
+            delete this.meta.transfers[ev.callId];
+            change = { ...change, events: change.events.map((e) => transferredAway(e, destination)) };
+          }
+          if (change.call?.phase === "established" && !change.call.establishedAt && this.meta.config?.switchSpecificType === SwitchSpecificType.CtiPort) change = { ...change, call: { ...change.call, establishedAt: Date.now() } };
           this.saveCall(ev.callId, change.call, !!input.callData);
-          if (this.meta.monitorNext && ev.kind !== "monitorStarted" && change.events.some((e) => e.event === "EventEstablished")) this.startMonitoring(ev.callId);
+          if (change.call?.establishedAt && !current?.establishedAt) this.armCtiPortRelease();
+          if (this.meta.monitorNext && change.call?.callType !== CallType.Consult && change.events.some((e) => e.event === "EventEstablished")) this.startMonitoring(ev.callId);
           if (consultOf) {
             this.consults.delete(ev.callId);
             for (const e of change.events) e.transferConnID = consultOf;
@@ -296,6 +358,7 @@ export class Dn extends DurableObject<Env> {
   }
 
   private serviceChange(wasInService: boolean, time: string): TEvent[] {
+    if (this.meta.kind === "remoteTerminal") return this.remoteAnnouncement(time);
     if (wasInService === this.inService) return [];
     return [{ event: this.inService ? "EventDNBackInService" : "EventDNOutOfService", time, thisDN: this.meta.identity!.number }];
   }
@@ -375,33 +438,314 @@ export class Dn extends DurableObject<Env> {
     }
   }
 
-  // ---- silent monitoring (MonitorNextCall, one call) ----
+  // ---- silent monitoring (MonitorNextCall, one call) and remote observers: feature F2 (dn/monitor.ts) ----
 
-  /** Arms monitoring of this DN's next call for `by`; refused when another DN already waits for it. */
-  armMonitor(by: string): { ok: true } | { ok: false; code: number; message: string } {
+  /** Arms monitoring of this DN's next call for `by`; refused when another DN already waits for it. Its own clients hear of it too (PSDK). */
+  async armMonitor(by: string, notify: string[] = []): Promise<{ ok: true } | { ok: false; code: number; message: string }> {
     if (!this.meta.identity || !this.meta.config) return { ok: false, code: ErrorCode.DNNotConfigured, message: "the DN to monitor is not configured" };
     if (this.meta.monitorNext && this.meta.monitorNext !== by) return { ok: false, code: ErrorCode.ResourceSeized, message: `DN ${this.meta.identity.number}'s next call is already monitored by ${this.meta.monitorNext}` };
     this.meta.monitorNext = by;
     this.saveMeta();
+    await this.deliverToOthers(notify, { event: "EventMonitoringNextCall", site: this.meta.identity.site, time: new Date().toISOString(), thisDN: by, otherDN: this.meta.identity.number, monitorNextCallType: 0 });
     return { ok: true };
   }
 
-  cancelMonitor(by: string): boolean {
-    if (this.meta.monitorNext !== by) return false;
+  async cancelMonitor(by: string, notify: string[] = [], extensions?: Record<string, string | number>): Promise<boolean> {
+    if (!this.meta.identity || this.meta.monitorNext !== by) return false;
     this.meta.monitorNext = undefined;
     this.saveMeta();
+    await this.deliverToOthers(notify, { event: "EventMonitoringCancelled", site: this.meta.identity.site, time: new Date().toISOString(), thisDN: by, otherDN: this.meta.identity.number, ...(extensions ? { extensions } : {}) });
     return true;
+  }
+
+  /** On the monitoring DN: the agent's call its coming monitor call listens to (sent by the agent's Dn before startMonitor). */
+  monitorHandOff(handOff: MonitorHandOff): void {
+    if (!this.meta.identity) return;
+    this.meta.handOff = handOff;
+    this.saveMeta();
+  }
+
+  /** On the monitoring DN: the switch refused to start the monitor call; its clients hear why. */
+  async monitorFailed(agentDN: string, errorCode: number, errorMessage: string): Promise<void> {
+    const identity = this.meta.identity;
+    if (!identity) return;
+    if (this.meta.monitoring === agentDN) this.meta.monitoring = undefined;
+    this.meta.handOff = undefined;
+    this.saveMeta();
+    await this.deliverToAll({ event: "EventMonitoringCancelled", site: identity.site, time: new Date().toISOString(), thisDN: identity.number, otherDN: agentDN, extensions: { ErrorCode: errorCode, ErrorMessage: errorMessage } });
+  }
+
+  /** Sessions of this DN not in `skip` (they heard it from the other DN already). */
+  private async deliverToOthers(skip: string[], event: TEvent): Promise<void> {
+    await Promise.all([...this.sessions].filter((s) => !skip.includes(s)).map((s) => this.deliverTo(s, [event]).catch((err) => log.warn("could not deliver to a session", { sessionId: s, error: String(err) }))));
   }
 
   /** The next call is established: the monitoring DN starts listening (MonitorOneCall: this call only). */
   private startMonitoring(callId: string): void {
     const identity = this.meta.identity!;
     const by = this.meta.monitorNext!;
+    const call = this.calls.get(callId)!;
     this.meta.monitorNext = undefined;
-    this.ctx.waitUntil(siteStub(this.env, identity.tenant, identity.site)
-      .sendCommand({ t: "command", id: crypto.randomUUID(), op: "startMonitor", dn: identity.number, callId, otherDN: by })
-      .then((sent) => { if (!sent.ok) log.warn("could not start monitoring", { dn: identity.number, by, error: sent.errorMessage }); })
-      .catch((err: unknown) => log.warn("could not start monitoring", { dn: identity.number, by, error: String(err) })));
+    const commandId = crypto.randomUUID();
+    this.meta.monitorCommands = { ...this.meta.monitorCommands, [commandId]: by };
+    const handOff: MonitorHandOff = { agentDN: identity.number, monitoredCallId: callId, connID: call.connID, callType: call.callType, ...(call.userData ? { userData: call.userData } : {}) };
+    this.ctx.waitUntil((async () => {
+      // the monitoring DN learns the monitored call before the switch's events of the monitor call can reach it
+      await dnStub(this.env, identity.tenant, identity.site, by).monitorHandOff(handOff);
+      const sent = await siteStub(this.env, identity.tenant, identity.site)
+        .sendCommand({ t: "command", id: commandId, op: "startMonitor", dn: identity.number, callId, otherDN: by, monitorType: 1 });
+      if (!sent.ok) await this.monitorNotStarted(commandId, sent.errorCode, sent.errorMessage);
+    })().catch((err: unknown) => log.warn("could not start monitoring", { dn: identity.number, by, error: String(err) })));
+  }
+
+  /** A startMonitor the switch refused (or that could not be sent): both DNs' clients get EventMonitoringCancelled with the error. */
+  private async monitorNotStarted(commandId: string, errorCode: number, errorMessage: string): Promise<void> {
+    const identity = this.meta.identity!;
+    const by = this.meta.monitorCommands?.[commandId];
+    if (!by) return;
+    delete this.meta.monitorCommands![commandId];
+    this.saveMeta();
+    const monitor = dnStub(this.env, identity.tenant, identity.site, by);
+    await monitor.monitorFailed(identity.number, errorCode, errorMessage);
+    await this.deliverToAll({ event: "EventMonitoringCancelled", site: identity.site, time: new Date().toISOString(), thisDN: by, otherDN: identity.number, extensions: { ErrorCode: errorCode, ErrorMessage: errorMessage } });
+  }
+
+  private monitorResult(idx: number, ev: Extract<DnSwitchEvent, { kind: "result" }>, _out: Delivery[]): boolean {
+    if (!this.meta.monitorCommands?.[ev.commandId]) return false;
+    if (ev.ok) delete this.meta.monitorCommands[ev.commandId];
+    else this.ctx.waitUntil(this.monitorNotStarted(ev.commandId, ev.errorCode ?? ErrorCode.Unknown, ev.errorMessage ?? "the switch refused to start monitoring")
+      .catch((err: unknown) => log.warn("could not report a refused startMonitor", { idx, error: String(err) })));
+    return true;
+  }
+
+  /** On a destination DN: a monitor call will arrive here for a remote observer (an ISCC-like transaction of the CTI port's Dn). */
+  expectRemoteObserver(expectation: RemoteObserverExpectation): { ok: true } | { ok: false; code: number; message: string } {
+    const identity = this.meta.identity;
+    if (!identity || !this.meta.config) return { ok: false, code: expectation.requester ? ErrorCode.BadDestinationDN : ErrorCode.DNNotConfigured, message: "the destination DN is not configured at that location" };
+    const now = Date.now();
+    const pending = (this.meta.expectations ?? []).filter((e) => e.expiresAt > now);
+    const refusal = checkExpectation(identity.number, identity.site, this.meta.linkUp, this.inService, pending, now);
+    if (refusal) return { ok: false, ...refusal };
+    this.meta.expectations = [...pending, expectation];
+    this.saveMeta();
+    this.ctx.waitUntil(this.armAlarm());
+    return { ok: true };
+  }
+
+  withdrawRemoteObserver(id: string): void {
+    if (!this.meta.identity || !this.meta.expectations) return;
+    this.meta.expectations = this.meta.expectations.filter((e) => e.id !== id);
+    this.saveMeta();
+  }
+
+  /** A new call at this DN: the remote observer it waits for? Then it is the observer's leg (role 10), and the requester hears of it. */
+  private matchRemoteObserver(change: ReturnType<typeof applyCallFact>, calling: string | undefined, connID: string): ReturnType<typeof applyCallFact> {
+    const now = Date.now();
+    const expectation = matchExpectation(this.meta.expectations ?? [], calling, now);
+    if (!expectation || !change.call) return change;
+    this.meta.expectations = (this.meta.expectations ?? []).filter((e) => e.id !== expectation.id && e.expiresAt > now);
+    const identity = this.meta.identity!;
+    const matched = asRemoteObserver(change, expectation);
+    this.ctx.waitUntil((async () => {
+      // ISCC passes the call's user data on: the arriving call gets the monitored call's
+      if (expectation.userData && Object.keys(expectation.userData).length > 0) {
+        await callStub(this.env, identity.tenant, identity.site, connID).change({ tenant: identity.tenant, site: identity.site, connID }, "update", expectation.userData, identity.number);
+      }
+      if (expectation.requester) {
+        await this.deliverTo(expectation.requester.sessionId, [{ event: "EventRemoteConnectionSuccess", site: expectation.originSite, time: new Date().toISOString(), thisDN: expectation.originDN, otherDN: identity.number, location: identity.site }]);
+      }
+    })().catch((err: unknown) => log.warn("could not complete a remote observation", { dn: identity.number, error: String(err) })));
+    return matched;
+  }
+
+  /** Single-step transfer of a CTI port's monitor call (B.1 (3) step 3): checks, and the destination's expectation recorded first. */
+  private async prepareMonitorTransfer(req: DnRequest, call: DnCall): Promise<Refusal | { withdraw?: () => Promise<void> }> {
+    const identity = this.meta.identity!;
+    const flag = remoteObserveFlag(req.extensions);
+    if (typeof flag !== "boolean") return flag;
+    const location = req.location && req.location !== identity.site ? req.location : null;
+    if (location && !(await tenantStub(this.env, identity.tenant).hasSite(location))) return { code: ErrorCode.BadLocation, message: `location ${location} is not a site of this tenant` };
+    if (!flag) return {};
+    const source = checkRemoteObserveSource(identity.number, this.meta.config!, call);
+    if (source) return source;
+    const site = location ?? identity.site;
+    const timeout = Number(await siteStub(this.env, identity.tenant, site).option("TServer", "remote-observe-timeout"));
+    const expectation: RemoteObserverExpectation = {
+      id: crypto.randomUUID(), originSite: identity.site, originDN: identity.number, originConnID: call.connID, monitoredDN: call.monitorOf!,
+      ani: call.monitorOf!, ...(call.userData ? { userData: call.userData } : {}),
+      ...(location ? { requester: { sessionId: req.sessionId, location } } : {}), expiresAt: Date.now() + timeout * 1000,
+    };
+    const destination = dnStub(this.env, identity.tenant, site, req.otherDN!);
+    const recorded = await destination.expectRemoteObserver(expectation);
+    if (!recorded.ok) {
+      // a local destination that is not configured here is an ordinary transfer target: nobody to tell
+      if (!location && recorded.code === ErrorCode.DNNotConfigured) return {};
+      return { code: recorded.code, message: recorded.message };
+    }
+    return { withdraw: () => destination.withdrawRemoteObserver(expectation.id) };
+  }
+
+  // ---- timers: the CTI port release (cti-port-release-timeout) and remote-observe windows ----
+
+  /** Sets when this CTI port's established calls are to be released, from the option as it is now. */
+  private armCtiPortRelease(): void {
+    const identity = this.meta.identity!;
+    this.ctx.waitUntil((async () => {
+      const seconds = Number(await siteStub(this.env, identity.tenant, identity.site).option("TServer", "cti-port-release-timeout"));
+      let changed = false;
+      for (const [callId, call] of this.calls) {
+        if (!call.establishedAt || call.releaseAt !== undefined) continue;
+        this.saveCall(callId, { ...call, releaseAt: seconds === 0 ? 0 : call.establishedAt + seconds * 1000 });
+        changed = true;
+      }
+      if (changed) await this.armAlarm();
+    })().catch((err: unknown) => log.warn("could not arm the CTI port release", { dn: identity.number, error: String(err) })));
+  }
+
+  private async armAlarm(): Promise<void> {
+    const deadlines = [
+      ...[...this.calls.values()].map((c) => c.releaseAt ?? 0).filter((t) => t > 0),
+      ...(this.meta.expectations ?? []).map((e) => e.expiresAt),
+    ];
+    if (deadlines.length === 0) return;
+    const next = Math.min(...deadlines);
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > next) await this.ctx.storage.setAlarm(next);
+  }
+
+  override async alarm(): Promise<void> {
+    const identity = this.meta.identity;
+    if (!identity) return;
+    const now = Date.now();
+    for (const [callId, call] of [...this.calls]) {
+      if (!call.releaseAt || call.releaseAt > now) continue;
+      this.saveCall(callId, { ...call, releaseAt: 0 });
+      log.info("releasing a call left at a CTI port", { site: identity.site, dn: identity.number, connID: call.connID });
+      const sent = await siteStub(this.env, identity.tenant, identity.site).sendCommand({ t: "command", id: crypto.randomUUID(), op: "release", dn: identity.number, callId });
+      if (!sent.ok) log.warn("could not release a call left at a CTI port", { dn: identity.number, error: sent.errorMessage });
+    }
+    const expired = (this.meta.expectations ?? []).filter((e) => e.expiresAt <= now);
+    if (expired.length > 0) {
+      this.meta.expectations = (this.meta.expectations ?? []).filter((e) => e.expiresAt > now);
+      this.saveMeta();
+      for (const e of expired) {
+        if (!e.requester) continue;
+        await this.deliverTo(e.requester.sessionId, [{
+          event: "EventRemoteConnectionFailed", site: e.originSite, time: new Date().toISOString(), thisDN: e.originDN, otherDN: identity.number, location: identity.site,
+          errorCode: ErrorCode.TransactionTimeExpired, errorMessage: `the monitor call did not arrive at ${identity.number} on ${identity.site} within remote-observe-timeout`,
+        }]).catch((err: unknown) => log.warn("could not deliver EventRemoteConnectionFailed", { error: String(err) }));
+      }
+    }
+    await this.armAlarm();
+  }
+
+  // ---- extend and connect on a remote terminal: feature F3 (dn/remote.ts) ----
+
+  /** What the switch says about the remote terminal (a fact, or a snapshot). A snapshot may set it right (re-extend, or drop an orphan). */
+  private remoteSwitchState(active: RemoteState["active"], mine: boolean, fromSnapshot: boolean): void {
+    const r: RemoteState = { ...this.remote, active, mine };
+    if (r.settling && extendedAsAsked(r)) {
+      r.settling = null;
+      this.announceForced = true;
+    }
+    this.meta.remote = r;
+    if (!fromSnapshot || !this.meta.linkUp) return;
+    if (r.owner && !extendedAsAsked(r) && !r.settling) {
+      // after a switchover or a link recovery the new provider did not set it: extend it again (HA, B.2 (3) i)
+      this.ctx.waitUntil(this.sendRemoteDestination(true));
+    } else if (!r.owner && mine && active) {
+      // extended by us with nobody owning it (storage reset): calls must not ring a mobile nobody controls
+      this.ctx.waitUntil(this.sendRemoteDestination(false, active.number, active.name));
+    }
+  }
+
+  private announceForced = false;
+
+  private remoteAnnouncement(time: string): TEvent[] {
+    const force = this.announceForced;
+    this.announceForced = false;
+    const a = serviceAnnouncement(this.remote, this.inService, force);
+    if (!a) return [];
+    this.meta.remote = { ...this.remote, announced: a.announced };
+    return [{ event: a.event, time, thisDN: this.meta.identity!.number, ...(a.extensions ? { extensions: a.extensions } : {}) }];
+  }
+
+  /** Sends setRemoteDestination (activate the owner's destination, or deactivate one); an activation settles on the switch's word. */
+  private async sendRemoteDestination(active: boolean, number?: string, name?: string): Promise<void> {
+    const identity = this.meta.identity!;
+    const r = this.remote;
+    const commandId = crypto.randomUUID();
+    if (active) {
+      this.meta.remote = { ...r, settling: commandId };
+      this.saveMeta();
+    }
+    const site = siteStub(this.env, identity.tenant, identity.site);
+    const sent = await site.sendCommand({ t: "command", id: commandId, op: SET_REMOTE_DESTINATION, dn: identity.number, otherDN: number ?? r.dest, name: name ?? r.name, active });
+    if (!active) {
+      if (!sent.ok) log.warn("could not deactivate a remote destination", { dn: identity.number, error: sent.errorMessage });
+      return;
+    }
+    if (!sent.ok) return this.remoteActivationFailed(commandId, sent.errorCode, sent.errorMessage, false);
+    setTimeout(() => {
+      if (this.remote.settling !== commandId) return;
+      void this.remoteActivationFailed(commandId, ErrorCode.Timeout, `the switch did not confirm the remote destination within ${sent.timeoutMs / 1000} s`, false)
+        .catch((err: unknown) => log.warn("could not report a remote destination timeout", { error: String(err) }));
+    }, sent.timeoutMs);
+  }
+
+  /** The activation failed: every client of the DN gets EventHardwareError with the remote extensions; a refusal by the switch clears the owner. */
+  private async remoteActivationFailed(commandId: string, errorCode: number, errorMessage: string, refused: boolean): Promise<void> {
+    const identity = this.meta.identity!;
+    const r = this.remote;
+    if (r.settling !== commandId && r.settling !== null) return;
+    this.meta.remote = { ...r, settling: null, ...(refused ? { owner: null } : {}) };
+    const time = new Date().toISOString();
+    const events: TEvent[] = [{ event: "EventHardwareError", site: identity.site, time, thisDN: identity.number, errorCode, errorMessage, extensions: remoteExtensions(r.dest, r.name) }];
+    for (const e of this.remoteAnnouncement(time)) events.push({ ...e, site: identity.site });
+    this.saveMeta();
+    await Promise.all([...this.sessions].map((s) => this.deliverTo(s, events).catch((err) => log.warn("could not deliver to a session", { sessionId: s, error: String(err) }))));
+  }
+
+  private remoteResult(idx: number, ev: Extract<DnSwitchEvent, { kind: "result" }>, out: Delivery[]): boolean {
+    const r = this.remote;
+    if (!r.settling || r.settling !== ev.commandId) return false;
+    if (!ev.ok) {
+      this.ctx.waitUntil(this.remoteActivationFailed(ev.commandId, ev.errorCode ?? ErrorCode.InternalError, ev.errorMessage ?? "the switch refused the remote destination", true)
+        .catch((err: unknown) => log.warn("could not report a refused remote destination", { idx, error: String(err) })));
+      return true;
+    }
+    if (extendedAsAsked(r)) {
+      // the switch was already as asked (no change event will come): the activation is answered now
+      this.meta.remote = { ...r, settling: null };
+      this.announceForced = true;
+      for (const event of this.remoteAnnouncement(ev.time)) this.distribute(idx, event, out);
+    }
+    return true;
+  }
+
+  /** RequestRegisterAddress with REMOTE_DEST: this session owns the terminal now (the last one decides, seed). */
+  private async activateRemote(sessionId: string, dest: string, name: string): Promise<void> {
+    const identity = this.meta.identity!;
+    this.meta.remote = { ...this.remote, owner: sessionId, dest, name, settling: null };
+    this.saveMeta();
+    if (!this.meta.linkUp) {
+      // the wish is kept and applied when the link comes back (its snapshot re-extends)
+      await this.deliverToAll({ event: "EventHardwareError", site: identity.site, time: new Date().toISOString(), thisDN: identity.number, errorCode: ErrorCode.NoSwitchLink, errorMessage: `no link to the switch of site ${identity.site}: the remote destination is set when it comes back`, extensions: remoteExtensions(dest, name) });
+      return;
+    }
+    await this.sendRemoteDestination(true);
+  }
+
+  /** The owner unregistered or its session ended: deactivate, and the remaining clients hear EventDNOutOfService. */
+  private async ownerLeft(sessionId: string): Promise<void> {
+    const r = this.remote;
+    if (r.owner !== sessionId) return;
+    const identity = this.meta.identity!;
+    this.meta.remote = { ...r, owner: null, settling: null };
+    const events = this.remoteAnnouncement(new Date().toISOString()).map((e) => ({ ...e, site: identity.site }));
+    this.saveMeta();
+    for (const e of events) await this.deliverToAll(e);
+    if (this.meta.linkUp && r.mine && r.active?.number === r.dest) await this.sendRemoteDestination(false, r.dest, r.name);
   }
 
   // ---- emulated agent state ----
@@ -431,6 +775,8 @@ export class Dn extends DurableObject<Env> {
   async sessionEnded(sessionId: string): Promise<void> {
     if (!this.meta.identity || !this.sessions.delete(sessionId)) return;
     this.ctx.storage.sql.exec("DELETE FROM registrations WHERE session_id = ?", sessionId);
+    // the owner of an extended remote terminal leaves after client-disconnect-grace, not at once as over TCP
+    await this.ownerLeft(sessionId);
   }
 
   /** Request-path events go through the Site, behind the switch events it is delivering (never ahead of them). */
@@ -461,19 +807,29 @@ export class Dn extends DurableObject<Env> {
 
     switch (req.request) {
       case "RequestRegisterAddress": {
+        // F3: REMOTE_DEST / REMOTE_NAME extend a remote terminal to a remote destination (seed "Extend and connect")
+        const activation = parseActivation(req.extensions);
+        if (activation && "code" in activation) return fail(activation.code, activation.message);
+        if (activation && this.meta.kind && this.meta.kind !== "remoteTerminal") {
+          return fail(ErrorCode.InvalidAttribute, `DN ${dn} is not a remote terminal (the switch has a ${this.meta.kind} there): REMOTE_DEST is for CiscoRemoteTerminal addresses`);
+        }
         if (!this.sessions.has(req.sessionId)) {
           this.sessions.add(req.sessionId);
           this.ctx.storage.sql.exec("INSERT OR REPLACE INTO registrations (session_id, registered) VALUES (?, ?)", req.sessionId, new Date().toISOString());
           await sessionStub(this.env, identity.tenant, req.sessionId).registered(identity.site, dn, true);
         }
-        return answer({ event: "EventRegistered", thisDN: dn });
+        const registered = await answer({ event: "EventRegistered", thisDN: dn });
+        if (activation) await this.activateRemote(req.sessionId, activation.dest, activation.name);
+        return registered;
       }
       case "RequestUnregisterAddress": {
         if (!this.sessions.has(req.sessionId)) return fail(ErrorCode.DNNotRegistered, `DN ${dn} is not registered by this session`);
         this.sessions.delete(req.sessionId);
         this.ctx.storage.sql.exec("DELETE FROM registrations WHERE session_id = ?", req.sessionId);
         await sessionStub(this.env, identity.tenant, req.sessionId).registered(identity.site, dn, false);
-        return answer({ event: "EventUnregistered", thisDN: dn });
+        const unregistered = await answer({ event: "EventUnregistered", thisDN: dn });
+        await this.ownerLeft(req.sessionId);
+        return unregistered;
       }
       case "RequestQueryAddress":
         return answer({
@@ -516,14 +872,30 @@ export class Dn extends DurableObject<Env> {
         if (!this.sessions.has(req.sessionId)) return fail(ErrorCode.DNNotRegistered, `DN ${dn} is not registered by this session: send RequestRegisterAddress first`);
         if (!req.otherDN || req.otherDN === dn) return fail(ErrorCode.InvalidAttribute, "otherDN is required: the agent's DN to monitor (not this DN)");
         const target = dnStub(this.env, identity.tenant, identity.site, req.otherDN);
+        // the event goes to the clients of both DNs (PSDK TMonitorNextCall); a session on both hears it once
+        const here = [...this.sessions];
         if (req.request === "RequestCancelMonitoring") {
-          if (!(await target.cancelMonitor(dn))) return fail(ErrorCode.AlreadyInState, `DN ${dn} is not waiting to monitor ${req.otherDN}`);
+          if (!(await target.cancelMonitor(dn, here))) return fail(ErrorCode.AlreadyInState, `DN ${dn} is not waiting to monitor ${req.otherDN}`);
+          if (this.meta.monitoring === req.otherDN) this.meta.monitoring = undefined;
+          this.saveMeta();
           return answer({ event: "EventMonitoringCancelled", thisDN: dn, otherDN: req.otherDN }, true);
         }
-        if (this.calls.size > 0) return fail(ErrorCode.DNBusy, `DN ${dn} has a call: a monitoring DN carries one call at a time`);
-        const armed = await target.armMonitor(dn);
+        const limit = checkMonitorRequest(req.monitorNextCallType, req.extensions);
+        if (limit) return fail(limit.code, limit.message);
+        if (this.calls.size > 0) return fail(ErrorCode.DNBusy, `DN ${dn} has a call: a CTI port carries one call at a time`);
+        const armed = await target.armMonitor(dn, here);
         if (!armed.ok) return fail(armed.code, armed.message);
-        return answer({ event: "EventMonitoringNextCall", thisDN: dn, otherDN: req.otherDN, monitorNextCallType: 0 }, true);
+        const previous = this.meta.monitoring;
+        this.meta.monitoring = req.otherDN;
+        this.saveMeta();
+        const outcome = await answer({ event: "EventMonitoringNextCall", thisDN: dn, otherDN: req.otherDN, monitorNextCallType: 0 }, true);
+        if (previous && previous !== req.otherDN) {
+          // a supervisor monitors one agent at a time: the new request cancels the first (PSDK)
+          if (await dnStub(this.env, identity.tenant, identity.site, previous).cancelMonitor(dn, here)) {
+            await this.deliverToAll({ event: "EventMonitoringCancelled", site: identity.site, time: new Date().toISOString(), thisDN: dn, otherDN: previous });
+          }
+        }
+        return outcome;
       }
       case "RequestAgentLogin":
       case "RequestAgentLogout":
@@ -544,10 +916,34 @@ export class Dn extends DurableObject<Env> {
     }
 
     if (!this.sessions.has(req.sessionId)) return fail(ErrorCode.DNNotRegistered, `DN ${dn} is not registered by this session: send RequestRegisterAddress first`);
+    if (this.meta.kind === "remoteTerminal") {
+      const refusal = refuseOnRemoteTerminal(req.request, this.inService);
+      if (refusal) return fail(refusal.code, refusal.message);
+    }
+    const subject = req.connID ? [...this.calls.values()].find((c) => c.connID === req.connID) : this.calls.size === 1 ? [...this.calls.values()][0] : undefined;
+    const onMonitor = refuseOnMonitorCall(req.request, subject);
+    if (onMonitor) return fail(onMonitor.code, onMonitor.message);
     const plan = this.planCallRequest(req);
     if ("code" in plan) return fail(plan.code, plan.message);
     if (!this.meta.linkUp) return fail(ErrorCode.NoSwitchLink, `no link to the switch of site ${req.site}`);
     if (!this.meta.switchInService) return fail(ErrorCode.OutOfService, `DN ${dn} is out of service`);
+    if (plan.op === "singleStepTransfer" && plan.call && (plan.call.monitorOf || remoteObserveFlag(req.extensions) !== false)) {
+      const prepared = await this.prepareMonitorTransfer(req, plan.call);
+      if ("code" in prepared) return fail(prepared.code, prepared.message);
+      this.meta.transfers = { ...this.meta.transfers, [plan.call.callId]: req.otherDN! };
+      this.saveMeta();
+      const outcome = await this.sendToSwitch(req, plan);
+      if (outcome.status !== 200) {
+        // the switch refused: the expectation is withdrawn; the monitor call stays until the CTI port timer
+        delete this.meta.transfers[plan.call.callId];
+        this.saveMeta();
+        await prepared.withdraw?.().catch((err: unknown) => log.warn("could not withdraw a remote-observe expectation", { error: String(err) }));
+      }
+      return outcome;
+    }
+    if (req.location && req.location !== identity.site && !(await tenantStub(this.env, identity.tenant).hasSite(req.location))) {
+      return fail(ErrorCode.BadLocation, `location ${req.location} is not a site of this tenant`);
+    }
     return this.sendToSwitch(req, plan);
   }
 
@@ -675,6 +1071,7 @@ export class Dn extends DurableObject<Env> {
     let done = false;
     const pending: Pending = {
       referenceID: req.referenceID, sessionId: req.sessionId, expect: plan.expect, route: plan.route,
+      ...(plan.op === "makeCall" && req.otherDN ? { otherDN: req.otherDN } : {}),
       resolve: (o) => { done = true; clearTimeout(pending.timer); settle(o); },
       // a consult's answer is the new call's EventDialing: its call id comes with the switch's result
       ...(plan.op === "initiateTransfer" || plan.op === "initiateConference" ? { consultFor: plan.call!.connID } : { callId: plan.call?.callId }),

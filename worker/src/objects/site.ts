@@ -22,9 +22,14 @@ interface AgentAttachment {
 
 export type SendResult = { ok: true; timeoutMs: number } | { ok: false; errorCode: number; errorMessage: string };
 
-/** Agents that stay silent this long (no keepalive, no batch) are taken for dead. */
-const AGENT_SILENCE_MS = 60_000;
-const KEEPALIVE_CHECK_MS = 30_000;
+/**
+ * Agents that stay silent this long (no keepalive, no batch) are taken for dead: a hung agent (socket
+ * alive, no traffic) is replaced by its backup within AGENT_SILENCE_MS + KEEPALIVE_CHECK_MS = 12 s
+ * (issue 10: 15 s). Agents ping every 3 s (link-agent/src/uplink.ts PING_EVERY_MS), answered by the
+ * runtime's auto-response without waking this object; only the check wakes it, every 3 s while agents are connected.
+ */
+export const AGENT_SILENCE_MS = 9_000;
+const KEEPALIVE_CHECK_MS = 3_000;
 /** How many Dn or Session objects one batch talks to at once. */
 const FAN_OUT = 64;
 /** A batch whose Dn or Session work failed this many times in a row is applied without the failing parts, then repaired by a resync. */
