@@ -82,6 +82,12 @@ export function startLinkAgent(config: AgentConfig, opts: StartOptions = {}): Li
     },
     emit,
     accepted: (link, op) => normalizer.switchAccepted(link, op),
+    succeeded: (link, command, result) => {
+      // startMonitor: the monitor call's events follow; its initiator is told monitorStarted (monitor-facts.ts)
+      if (command.op === "startMonitor" && typeof result.callId === "string" && command.otherDN && command.callId) {
+        normalizer.expectMonitor(link, result.callId, command.otherDN, command.dn, command.callId);
+      }
+    },
     now,
     log,
   });
