@@ -308,7 +308,7 @@ public final class FakeProvider implements CiscoProvider {
     synchronized void unhold(FakeTerminalConnection t) throws InvalidStateException {
         if (t.state != CallControlTerminalConnection.HELD) throw new FakeExceptions.State(t, InvalidStateException.TERMINAL_CONNECTION_OBJECT, "terminal connection is not HELD");
         t.state = CallControlTerminalConnection.TALKING;
-        fire(t.connection.call, Events.of(CallCtlTermConnTalkingEv.class).with("getCall", t.connection.call).with("getTerminalConnection", t)
+        fire(t.connection.call, (CallEv) Events.of(CallCtlTermConnTalkingEv.class).with("getCall", t.connection.call).with("getTerminalConnection", t)
             .with("getCallControlCause", CallCtlEv.CAUSE_UNHOLD).build());
     }
 
@@ -391,7 +391,7 @@ public final class FakeProvider implements CiscoProvider {
         second.add(Events.of(CallInvalidEv.class).with("getCall", consult).with("getCiscoFeatureReason", r).build());
         fire(consult, second.toArray(new CallEv[0]));
         calls.remove(consult);
-        fire(finalCall, Events.of(CiscoTransferEndEv.class).with("getCall", finalCall).with("getCiscoFeatureReason", r).build());
+        fire(finalCall, (CallEv) Events.of(CiscoTransferEndEv.class).with("getCall", finalCall).with("getCiscoFeatureReason", r).build());
     }
 
     /** RouteSession.selectRoute: the route is used and the route point's connection leaves with REASON_REDIRECT, or reRouteEvent. */
@@ -407,6 +407,7 @@ public final class FakeProvider implements CiscoProvider {
             });
             return;
         }
+        session.cause = 100; // RouteSession.CAUSE_NO_ERROR
         RouteUsedEvent used = Events.of(RouteUsedEvent.class).with("getRouteSession", session).with("getRouteUsed", dest).with("getCallingAddress", call.calling).build();
         RouteEndEvent end = Events.of(RouteEndEvent.class).with("getRouteSession", session).build();
         eventThread.execute(() -> {
