@@ -81,6 +81,7 @@ export function startLinkAgent(config: AgentConfig, opts: StartOptions = {}): Li
       return name ? links.get(name) : undefined;
     },
     emit,
+    accepted: (link, op) => normalizer.switchAccepted(link, op),
     now,
     log,
   });

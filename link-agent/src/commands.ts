@@ -75,6 +75,8 @@ export interface CommandDeps {
   /** The link client that serves a DN, if one lists it. */
   linkFor(dn: string): SwitchLinkClient | undefined;
   emit(event: SwitchEvent): void;
+  /** The switch accepted `op` on `link`: told before the events it caused are read (the normalizer needs it). */
+  accepted?(link: string, op: SwitchOp): void;
   now(): string;
   log: Logger;
 }
@@ -101,7 +103,10 @@ export class CommandRunner {
     if (!link.isUp) return fail(ErrorCode.NoSwitchLink, `${link.name}, which serves DN ${dn}, is down`);
     this.deps.log.debug({ commandId: id, op: command.op, dn, link: link.name }, "command sent to the switch");
     // the answer callback runs synchronously as the answer frame is read: ahead of the events it caused
-    link.requestThen(op, (answer) => this.answered(command, answer));
+    link.requestThen(op, (answer) => {
+      if (answer.ok) this.deps.accepted?.(link.name, op);
+      this.answered(command, answer);
+    });
   }
 
   private answered(command: SiteCommand, answer: SwitchAnswer): void {
