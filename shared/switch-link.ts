@@ -160,7 +160,8 @@ export const Snapshot = z.object({ addresses: z.array(SnapshotAddress), calls: z
 export type Snapshot = z.infer<typeof Snapshot>;
 
 export const SwitchResponse = z.union([
-  z.object({ type: z.literal("response"), id: z.number().int(), ok: z.literal(true), result: z.record(z.string(), z.any()).default({}) }),
+  /** `more`: a page of a result too large for one frame; the next frame with this id continues it (docs/switch-link.md). */
+  z.object({ type: z.literal("response"), id: z.number().int(), ok: z.literal(true), result: z.record(z.string(), z.any()).default({}), more: z.boolean().optional() }),
   z.object({ type: z.literal("response"), id: z.number().int(), ok: z.literal(false), error: SwitchError }),
 ]);
 export type SwitchResponse = z.infer<typeof SwitchResponse>;

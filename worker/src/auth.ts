@@ -2,6 +2,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { type Env, tenantStub } from "./env.js";
 import { timingSafeEqual } from "./crypto.js";
+import { cachedGrant, rememberGrant } from "./auth-cache.js";
 import type { KeyGrant, KeyRole } from "./objects/tenant.js";
 
 export interface Caller extends KeyGrant {
@@ -35,7 +36,9 @@ export function requireKey(...roles: KeyRole[]): MiddlewareHandler<AppEnv> {
     const [tenant, keyId, secret] = parts as [string, string, string];
     if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant)) return problem(c, 401, "malformed key");
     const site = c.req.param("site");
-    const grant = await tenantStub(c.env, tenant).authenticate(keyId, secret, site);
+    const cached = await cachedGrant(key!, site);
+    const grant = cached ?? await tenantStub(c.env, tenant).authenticate(keyId, secret, site);
+    if (grant && !cached) await rememberGrant(key!, site, tenant, grant);
     if (!grant) {
       // a key that is fine but names a site of nobody it knows is told "not found", so names do not leak
       const valid = site !== undefined && (await tenantStub(c.env, tenant).authenticate(keyId, secret));

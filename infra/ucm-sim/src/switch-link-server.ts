@@ -4,16 +4,17 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { encodeFrame, FrameDecoder, FrameError } from "../../../shared/node/framing.js";
-import { AgentToSwitch, type JtapiEvent, SWITCH_LINK_PROTOCOL, type SwitchOp, type SwitchToAgent } from "../../../shared/switch-link.js";
+import { AgentToSwitch, type JtapiEvent, type Snapshot, SWITCH_LINK_PROTOCOL, type SwitchOp, type SwitchToAgent } from "../../../shared/switch-link.js";
 import type { Cluster } from "./model/cluster.js";
 import { SwitchFault } from "./model/types.js";
+import { snapshotPages } from "./snapshot-pages.js";
 
 export const HELLO_TIMEOUT_MS = 10_000;
 
 export interface SwitchLinkServer {
   port: number;
   /** Serves an already-accepted socket (plain TCP or TLS). */
-  handleConnection(socket: Duplex & { remoteAddress?: string; destroy(): void }, info?: { instanceId?: string }): void;
+  handleConnection(socket: Duplex & { remoteAddress?: string; destroy(): void; setNoDelay?(noDelay?: boolean): unknown }, info?: { instanceId?: string }): void;
   /** Drops every link connection (a CTIManager restart, for tests of reconnection). */
   dropAll(): number;
   connections(): number;
@@ -26,6 +27,9 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
 
   const handleConnection: SwitchLinkServer["handleConnection"] = (socket, info) => {
     const peer = socket.remoteAddress ?? "?";
+    // a response frame must not wait for the agent's delayed ACK (Nagle): ~40 ms per request otherwise;
+    // a TLS socket passes this on to its TCP socket
+    socket.setNoDelay?.(true);
     const decoder = new FrameDecoder();
     let user: { user: string; devices: Set<string> } | null = null;
     let observing = false;
@@ -57,7 +61,11 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
       inRequest = true;
       try {
         const result = perform(op);
-        send({ type: "response", id, ok: true, result });
+        if (op.op === "snapshot") {
+          // sent at once, before any event: the pages together are the gapless snapshot
+          const pages = snapshotPages(result as unknown as Snapshot);
+          pages.forEach((page, i) => send({ type: "response", id, ok: true, result: page as unknown as Record<string, unknown>, ...(i < pages.length - 1 ? { more: true } : {}) }));
+        } else send({ type: "response", id, ok: true, result });
       } catch (err) {
         if (err instanceof SwitchFault) send({ type: "response", id, ok: false, error: { exception: err.exception, message: err.message } });
         else {

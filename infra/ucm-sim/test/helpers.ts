@@ -32,6 +32,7 @@ export class LinkClient {
   }
   static async connect(port: number): Promise<LinkClient> {
     const socket = net.connect(port, "127.0.0.1");
+    socket.setNoDelay(true);
     await new Promise<void>((r, j) => { socket.once("connect", () => r()); socket.once("error", j); });
     return new LinkClient(socket);
   }

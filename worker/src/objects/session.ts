@@ -11,6 +11,8 @@ export const RETENTION_EVENTS = 10_000;
 export const RETENTION_MS = 24 * 3600_000;
 /** A session that never opened its event socket ends after this much idleness. */
 const IDLE_WITHOUT_SOCKET_MS = 10 * 60_000;
+/** How many agent streams a session remembers its position in (sites x agents it hears from). */
+const STREAMS_REMEMBERED = 16;
 
 export class Session extends DurableObject<Env> {
   private tenant = "";
@@ -27,6 +29,7 @@ export class Session extends DurableObject<Env> {
       sql.exec(`
         CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS events_at ON events (at);
         CREATE TABLE IF NOT EXISTS registrations (site TEXT NOT NULL, dn TEXT NOT NULL, PRIMARY KEY (site, dn));
       `);
       for (const r of sql.exec<{ k: string; v: string }>("SELECT k, v FROM meta")) {
@@ -79,9 +82,24 @@ export class Session extends DurableObject<Env> {
     return this.ctx.storage.sql.exec<{ site: string; dn: string }>("SELECT site, dn FROM registrations ORDER BY site, dn").toArray();
   }
 
-  /** Numbers, stores and pushes events; they are kept for replay whether or not a socket is open. */
-  deliver(events: TEvent[]): void {
+  /**
+   * Numbers, stores and pushes events; they are kept for replay whether or not a socket is open.
+   * `from`: the agent stream the events come from and each one's sequence number in it; events at or
+   * below what this session already stored of that stream are skipped (the Site resent a batch).
+   */
+  deliver(events: TEvent[], from?: { stream: string; seqs: number[] }): void {
     if (this.state !== "open" || events.length === 0) return;
+    if (from) {
+      const streams = this.streamPositions();
+      const seen = streams[from.stream] ?? 0;
+      const fresh = events.filter((_, i) => (from.seqs[i] ?? 0) > seen);
+      if (fresh.length === 0) return;
+      delete streams[from.stream];
+      streams[from.stream] = Math.max(seen, ...from.seqs);
+      const keep = Object.keys(streams).slice(-STREAMS_REMEMBERED);
+      this.setMeta("streams", JSON.stringify(Object.fromEntries(keep.map((k) => [k, streams[k]]))));
+      events = fresh;
+    }
     const now = Date.now();
     const numbered = events.map(({ event, seq: _seq, site, time, ...attributes }) => {
       // attribute order a person can read: name, seq, site, time, then the rest
@@ -98,8 +116,21 @@ export class Session extends DurableObject<Env> {
     }
   }
 
+  private streamPositions(): Record<string, number> {
+    const row = this.ctx.storage.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'streams'").toArray()[0];
+    return row ? (JSON.parse(row.v) as Record<string, number>) : {};
+  }
+
+
+  private lastAgePrune = 0;
+
+  /** Both deletes seek an index (seq, at); the age one runs at most once a minute (issue 13: a full scan per delivery). */
   private prune(now: number): void {
-    this.ctx.storage.sql.exec("DELETE FROM events WHERE seq <= ? OR at < ?", this.nextSeq - 1 - RETENTION_EVENTS, now - RETENTION_MS);
+    const oldestKept = this.nextSeq - RETENTION_EVENTS;
+    if (oldestKept > 1) this.ctx.storage.sql.exec("DELETE FROM events WHERE seq < ?", oldestKept);
+    if (now - this.lastAgePrune < 60_000) return;
+    this.lastAgePrune = now;
+    this.ctx.storage.sql.exec("DELETE FROM events WHERE at < ?", now - RETENTION_MS);
   }
 
   override async fetch(request: Request): Promise<Response> {
