@@ -2,6 +2,32 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 
+/**
+ * A link served by the production JTAPI bridge (infra/jtapi-bridge): the agent starts one bridge process
+ * for it, around the customer's Cisco jtapi.jar, and the link's `host` is the CTIManager list of the
+ * JTAPI provider string (comma-separated, primary first). Without it the link speaks to `host:port` itself.
+ */
+export const BridgeConfig = z.object({
+  /** Cisco's jtapi.jar from the cluster's plugin page (never shipped with this project). */
+  jtapiJar: z.string().min(1),
+  /** The Java 11+ runtime. */
+  java: z.string().min(1).default("java"),
+  /** infra/jtapi-bridge/build/jtapi-bridge.jar by default. */
+  bridgeJar: z.string().min(1).optional(),
+  /** Debian's libgoogle-gson-java by default (/usr/share/java/gson.jar). */
+  gsonJar: z.string().min(1).optional(),
+  extraClasspath: z.array(z.string().min(1)).default([]),
+  jvmOptions: z.array(z.string().min(1)).default([]),
+  /** JtapiPeerFactory.getJtapiPeer's class: Cisco's default when absent (tests name a fake). */
+  peer: z.string().min(1).optional(),
+  /** Where CTI ports send and receive RTP (dynamic media registration); absent: no media for CTI port calls. */
+  rtpHost: z.string().min(1).optional(),
+  rtpPort: z.number().int().min(1).max(65535).optional(),
+  /** Extra environment of the bridge process (it gets none of the agent's). */
+  env: z.record(z.string(), z.string()).default({}),
+}).strict();
+export type BridgeConfig = z.infer<typeof BridgeConfig>;
+
 export const LinkConfig = z.object({
   name: z.string().regex(/^link-\d+$/, "link-<n>"),
   host: z.string().min(1),
@@ -12,6 +38,8 @@ export const LinkConfig = z.object({
   tlsPort: z.number().int().min(1).max(65535).default(2749),
   /** Local values of this link's section (tls-instance-id, tls-auth-code); they win over the site's. */
   options: z.record(z.string(), z.string()).default({}),
+  /** Serve this link through a JTAPI bridge process (production, a real CUCM). */
+  bridge: BridgeConfig.optional(),
 }).strict();
 export type LinkConfig = z.infer<typeof LinkConfig>;
 
