@@ -50,6 +50,19 @@ export const JtapiCause = {
   TIMEOUT: 215,
 } as const;
 
+/** Ev.getMetaCode() values (javax.telephony.events.Ev.META_*): which higher-level change an event belongs to. */
+export const JtapiMeta = {
+  CALL_STARTING: 128,
+  CALL_PROGRESS: 129,
+  CALL_ADDITIONAL_PARTY: 130,
+  CALL_REMOVING_PARTY: 131,
+  CALL_ENDING: 132,
+  CALL_MERGING: 133,
+  CALL_TRANSFERRING: 134,
+  SNAPSHOT: 135,
+  UNKNOWN: 136,
+} as const;
+
 const dn = z.string().min(1).max(32).regex(/^[0-9A-Za-z*#+._-]+$/);
 
 // ---- agent -> switch ----
@@ -227,6 +240,8 @@ export const JtapiEvent = z.object({
   oosCause: z.number().int().optional(),
   /** RouteUsedEv: the destination the call was routed to. */
   routeUsed: z.string().optional(),
+  /** Ev.getMetaCode() (JtapiMeta), when the bridge gives it: META_CALL_TRANSFERRING / META_CALL_MERGING mark the moves of a transfer or conference. */
+  metaCode: z.number().int().optional(),
   time: z.string(),
 });
 export type JtapiEvent = z.infer<typeof JtapiEvent>;

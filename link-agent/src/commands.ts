@@ -93,8 +93,8 @@ export interface CommandDeps {
   /** The link client that serves a DN, if one lists it. */
   linkFor(dn: string): SwitchLinkClient | undefined;
   emit(event: SwitchEvent): void;
-  /** The switch carried out a command on `link` (called before the events it caused are read). */
-  succeeded?(link: string, command: SiteCommand, result: Record<string, unknown>): void;
+  /** The switch accepted `op` on `link` with `result`: told before the events it caused are read (the normalizer needs it). */
+  accepted?(link: string, op: SwitchOp, result: Record<string, unknown>): void;
   now(): string;
   log: Logger;
 }
@@ -121,13 +121,15 @@ export class CommandRunner {
     if (!link.isUp) return fail(ErrorCode.NoSwitchLink, `${link.name}, which serves DN ${dn}, is down`);
     this.deps.log.debug({ commandId: id, op: command.op, dn, link: link.name }, "command sent to the switch");
     // the answer callback runs synchronously as the answer frame is read: ahead of the events it caused
-    link.requestThen(op, (answer) => this.answered(command, answer, link.name));
+    link.requestThen(op, (answer) => {
+      if (answer.ok) this.deps.accepted?.(link.name, op, answer.result);
+      this.answered(command, answer);
+    });
   }
 
-  private answered(command: SiteCommand, answer: SwitchAnswer, link: string): void {
+  private answered(command: SiteCommand, answer: SwitchAnswer): void {
     const base = { kind: "result" as const, time: this.deps.now(), dn: command.dn, commandId: command.id };
     if (answer.ok) {
-      this.deps.succeeded?.(link, command, answer.result);
       // callId is the call the switch named (a new call: makeCall, consult), which the control plane waits for
       const callId = answer.result.callId;
       return this.result({ ...base, ok: true, ...(typeof callId === "string" && callId ? { callId } : {}) });

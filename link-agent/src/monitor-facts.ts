@@ -35,7 +35,7 @@ export class MonitorFacts {
   }
 
   /** Takes the monitoring events and the target leg's events; false for an event it leaves to the normalizer. */
-  apply(link: string, e: JtapiEvent, call: CallView, serves: (dn: string | undefined) => dn is string, emit: Emit): boolean {
+  apply(link: string, e: JtapiEvent, call: CallView, serves: (dn: string) => boolean, emit: Emit): boolean {
     const key = `${link}|${e.callId}`;
     const a = e.address;
     // the agent's leg of a monitor call is the built-in bridge, not a call of the agent's
@@ -47,7 +47,7 @@ export class MonitorFacts {
         const m = this.expected.get(key);
         if (m && a === m.monitor) {
           this.expected.delete(key);
-          if (serves(a) && !call.phases.has(a)) {
+          if (a && serves(a) && !call.phases.has(a)) {
             call.phases.set(a, "established");
             emit({ kind: "monitorStarted", time: e.time, dn: a, callId: e.callId!, otherDN: e.targetAddress ?? m.target, monitoredCallId: m.monitoredCallId });
           }
@@ -58,7 +58,7 @@ export class MonitorFacts {
         return true;
       case "CiscoTermConnMonitorInitiatorInfoEv": {
         const initiator = e.initiatorAddress;
-        if (!initiator || !serves(a) || !call.phases.has(a)) return true;
+        if (!initiator || !a || !serves(a) || !call.phases.has(a)) return true;
         const before = this.observers.get(key);
         const addressType: ObserverType = e.initiatorAddressType === AddressType.INTERNAL ? "internal" : "external";
         if (before?.dn === initiator) return true;
@@ -69,7 +69,7 @@ export class MonitorFacts {
       case "CiscoTermConnMonitoringEndEv": {
         const before = this.observers.get(key);
         this.observers.delete(key);
-        if (before && serves(a) && call.phases.has(a)) emit({ kind: "observer", time: e.time, dn: a, callId: e.callId!, otherDN: before.dn, addressType: before.addressType, change: "ended" });
+        if (before && a && serves(a) && call.phases.has(a)) emit({ kind: "observer", time: e.time, dn: a, callId: e.callId!, otherDN: before.dn, addressType: before.addressType, change: "ended" });
         return true;
       }
     }

@@ -159,6 +159,44 @@ describe("normalizer: calls", () => {
   });
 });
 
+describe("normalizer: single-step transfer (no bracket, JDG \"Single Step Transfer\")", () => {
+  function answered(callId: string) {
+    const r = rig();
+    const c = call(callId, "1001", "1002", ["1001", "1002", "1004"]);
+    r.feed([...c.placed("1001"), ...c.dials("1001"), ...c.rings("1002"), ...c.answers("1002")]);
+    r.out.length = 0;
+    return { ...r, c };
+  }
+  const drop = (c: ReturnType<typeof call>, dn: string, cause = 100) => [c.ev("TermConnDroppedEv", dn, { cause }), c.ev("CallCtlTermConnDroppedEv", dn, { cause }), c.ev("ConnDisconnectedEv", dn, { cause }), c.ev("CallCtlConnDisconnectedEv", dn, { cause })];
+
+  it("reads the controller's drop and the destination's offer as the transfer the agent issued, whatever the causes", () => {
+    for (const cause of [100, 212]) {
+      const { normalizer, out, feed, c } = answered(`s${cause}`);
+      normalizer.switchAccepted("link-1", { op: "singleStepTransfer", callId: `s${cause}`, address: "1002", destination: "1004" });
+      feed([...drop(c, "1002", cause), ...c.rings("1004")]);
+      expect(out).toEqual([
+        { kind: "released", time: T, dn: "1002", callId: `s${cause}`, cause: "transferred" },
+        { kind: "ringing", time: T, dn: "1004", callId: `s${cause}`, otherDN: "1001", callType: 1 },
+        { kind: "partyChanged", time: T, dn: "1001", callId: `s${cause}`, otherDN: "1004", thirdPartyDN: "1002" },
+      ]);
+    }
+  });
+
+  it("a destination over the trunk: the remaining party hears of it when the network is reached", () => {
+    const { normalizer, out, feed, c } = answered("s2");
+    normalizer.switchAccepted("link-1", { op: "singleStepTransfer", callId: "s2", address: "1002", destination: "2001" });
+    feed([...drop(c, "1002"), ...c.networkAlerting("2001")]);
+    expect(kindsAndDns(out)).toEqual([["released", "1002"], ["partyChanged", "1001"]]);
+    expect(out[1]).toMatchObject({ otherDN: "2001", thirdPartyDN: "1002" });
+  });
+
+  it("without the agent's request, the same events are an ordinary hang-up and a new party", () => {
+    const { out, feed, c } = answered("s3");
+    feed(drop(c, "1002"));
+    expect(out).toEqual([{ kind: "released", time: T, dn: "1002", callId: "s3", cause: "normal" }]);
+  });
+});
+
 describe("normalizer: service", () => {
   it("out of service once (terminal and address events), back in service once both are back", () => {
     const { out, feed } = rig();

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../infra/ucm-sim/src/config.js";
 import { Network } from "../../infra/ucm-sim/src/model/network.js";
-import type { JtapiEvent, Snapshot } from "../../shared/switch-link.js";
+import type { JtapiEvent, Snapshot, SwitchOp } from "../../shared/switch-link.js";
 import type { SwitchEvent } from "../../shared/uplink.js";
 import { Normalizer } from "../src/normalizer.js";
 import { T } from "./helpers/jtapi.js";
@@ -12,7 +12,7 @@ import { T } from "./helpers/jtapi.js";
 interface Golden {
   source: string;
   served: { phones: string[]; ctiPorts: string[] };
-  steps: Array<{ step: string; source: string; events: JtapiEvent[]; expected: object[]; startMonitor?: { monitorCallId: string; monitor: string; target: string; monitoredCallId: string } }>;
+  steps: Array<{ step: string; source: string; events: JtapiEvent[]; expected: object[]; startMonitor?: { monitorCallId: string; monitor: string; target: string; monitoredCallId: string }; accepted?: SwitchOp }>;
 }
 
 const withoutTime = (out: SwitchEvent[]) => out.map(({ time: _t, ...rest }) => rest);
@@ -29,7 +29,8 @@ describe("golden trace: silent monitoring as in JDG MSC p.1593, p.1594, p.1276",
     it(`${step.step} (${step.source})`, () => {
       const out: SwitchEvent[] = [];
       const m = step.startMonitor;
-      if (m) normalizer.expectMonitor("link-1", m.monitorCallId, m.monitor, m.target, m.monitoredCallId);
+      if (m) normalizer.switchAccepted("link-1", { op: "startMonitor", callId: m.monitoredCallId, address: m.target, monitor: m.monitor, monitorType: 1, tone: 3 }, { callId: m.monitorCallId });
+      if (step.accepted) normalizer.switchAccepted("link-1", step.accepted, {});
       for (const e of step.events) normalizer.apply("link-1", e, (f) => out.push(f));
       expect(withoutTime(out)).toEqual(step.expected);
     });

@@ -127,10 +127,12 @@ describe("normalizer: transfers", () => {
   });
 
   it("single-step: the controller is released (transferred), the destination rings, the remaining party changes", () => {
-    const { sw, facts, out } = rig();
+    const { sw, facts, out, normalizer } = rig();
     const call = sw.originate("1001", "1002", "cti");
     sw.answer(call.id, "1002");
     out.length = 0;
+    // the simulator, like Cisco, brackets nothing: the agent's own accepted request is what marks the transfer
+    normalizer.switchAccepted("link-1", { op: "singleStepTransfer", callId: call.id, address: "1002", destination: "1004" });
     sw.singleStepTransfer(call.id, "1002", "1004");
     expect(facts()).toEqual([
       { kind: "released", dn: "1002", cause: "transferred" },

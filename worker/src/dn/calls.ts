@@ -121,7 +121,8 @@ function ani(calling: string | undefined, called: string | undefined): Partial<T
 export function applyPartyChanged(dn: string, current: DnCall | undefined, ev: Extract<DnSwitchEvent, { kind: "partyChanged" }>, connID: string, previousConnID?: string): CallChange {
   if (!current) return { events: [], call: undefined };
   const call: DnCall = { ...current, connID, callId: ev.callId, otherDN: ev.otherDN ?? current.otherDN, callType: current.callType === 4 ? 1 : current.callType };
-  const extra: Partial<TEvent> = { ...(ev.thirdPartyDN ? { thirdPartyDN: ev.thirdPartyDN, thirdPartyDNRole: DNRole.TransferredBy } : {}), ...(previousConnID && previousConnID !== connID ? { previousConnID } : {}) };
+  const thirdPartyDNRole = ev.conferenced ? DNRole.ConferencedBy : DNRole.TransferredBy;
+  const extra: Partial<TEvent> = { ...(ev.thirdPartyDN ? { thirdPartyDN: ev.thirdPartyDN, thirdPartyDNRole } : {}), ...(previousConnID && previousConnID !== connID ? { previousConnID } : {}) };
   return { events: [callEvent("EventPartyChanged", dn, call, ev.time, extra)], call };
 }
 

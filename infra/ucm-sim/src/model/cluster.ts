@@ -1,6 +1,6 @@
 // One simulated UCM cluster: its devices (addresses + terminals) and calls, JTAPI's model in small.
 // Every change is announced as a batch of JTAPI events, in the order a JTAPI observer receives them.
-import { AddressType, JtapiCause, type JtapiEvent, type Snapshot } from "../../../../shared/switch-link.js";
+import { AddressType, JtapiCause, JtapiMeta, type JtapiEvent, type Snapshot } from "../../../../shared/switch-link.js";
 import { type ClusterConfig, type DeviceConfig, deviceName } from "../config.js";
 import { type Call, type Connection, type PendingEvent, SwitchFault } from "./types.js";
 import { Monitoring } from "./monitoring.js";
@@ -455,8 +455,21 @@ export class Cluster {
     this.merge(callId, consultCallId, dn, "conference");
   }
 
+  /**
+   * Consult transfer and conference, in Cisco's order. JDG p.194-196 Table 8 "Core Events for Observers
+   * of A and B" (consult transfer, B the controller): CiscoTransferStartEv (final call, META_UNKNOWN); in
+   * the final call B drops; in the final call C appears (ConnCreated, ConnConnected, CallCtlConnEstablished,
+   * TermConnCreated, TermConnActive, CallCtlTermConnTalking); only then the consult call is cleared (B
+   * dropped, C dropped, CallInvalidEv); CiscoTransferEndEv. Every move carries META_CALL_TRANSFERRING.
+   * Conference (JDG p.64 "Conference Scenarios", p.127 "Conference"; the order within the final call
+   * follows the conference MSC of JDG p.1168, [I]): CiscoConferenceStartEv; in the final call the
+   * controller talks again and C appears; the consult call is cleared; CiscoConferenceEndEv, with
+   * META_CALL_MERGING. Causes as JDG p.1168 shows them: core events CAUSE_NORMAL, call-control events
+   * CAUSE_TRANSFER (212) / CAUSE_CONFERENCE (207).
+   */
   private merge(callId: string, consultCallId: string, dn: string, mode: "transfer" | "conference"): void {
-    const cause = mode === "transfer" ? JtapiCause.TRANSFER : JtapiCause.CONFERENCE;
+    const callCtlCause = mode === "transfer" ? JtapiCause.TRANSFER : JtapiCause.CONFERENCE;
+    const metaCode = mode === "transfer" ? JtapiMeta.CALL_TRANSFERRING : JtapiMeta.CALL_MERGING;
     const bracket = mode === "transfer" ? "CiscoTransfer" : "CiscoConference";
     const final = this.call(callId);
     const consult = this.call(consultCallId);
@@ -468,63 +481,66 @@ export class Cluster {
     const party = moving[0]!;
     if (final.peer && consult.peer) throw new SwitchFault("MethodNotSupportedException", "the simulator cannot join two calls that both cross the trunk");
     if (mode === "conference" && controllerFinal.termState !== "HELD") throw new SwitchFault("InvalidStateException", `call ${callId} is not held at DN ${dn}`);
-    const start = { id: `${bracket}StartEv`, callId, address: dn, transferredCallId: consultCallId, cause };
-    const events: PendingEvent[] = [this.stamp(final, start)];
     const addresses = new Set([...this.localAddresses(final), ...this.localAddresses(consult)]);
-    // the consult call ends: the controller drops, its other party leaves it for the final call
-    events.push(...this.dropEvents(consult, controllerConsult, cause));
-    events.push(this.stamp(consult, { id: "ConnDisconnectedEv", callId: consultCallId, address: party.address, cause }));
-    events.push(this.stamp(consult, { id: "CallCtlConnDisconnectedEv", callId: consultCallId, address: party.address, cause }));
-    events.push(this.stamp(consult, { id: "CallInvalidEv", callId: consultCallId, cause }));
-    this.calls.delete(consultCallId);
-    // the party joins the final call in the state it had
-    final.connections.push(party);
+    const start = this.stamp(final, { id: `${bracket}StartEv`, callId, address: dn, transferredCallId: consultCallId, metaCode: JtapiMeta.UNKNOWN });
+    // the moves: call-control events carry the feature's cause, core events CAUSE_NORMAL
+    const moves: PendingEvent[] = [];
+    const move = (events: PendingEvent[]) => moves.push(...events.map((e) => ({ ...e, cause: e.id.startsWith("CallCtl") ? callCtlCause : JtapiCause.NORMAL, metaCode })));
     if (mode === "transfer") {
-      final.callingAddress = final.connections.find((c) => c !== controllerFinal && c !== party)?.address ?? final.callingAddress;
+      move(this.dropEvents(final, controllerFinal, callCtlCause));
+      final.connections = final.connections.filter((c) => c !== controllerFinal);
+    } else {
+      controllerFinal.termState = "TALKING";
+      move([this.stamp(final, { id: "CallCtlTermConnTalkingEv", callId, address: dn, terminal: this.devices.get(dn)?.terminal })]);
+    }
+    // the consulted party appears in the final call, in the state it had
+    final.connections.push({ ...party });
+    if (mode === "transfer") {
+      final.callingAddress = final.connections.find((c) => c !== controllerFinal && c.address !== party.address)?.address ?? final.callingAddress;
       final.calledAddress = party.address;
     }
+    const t = this.devices.get(party.address)?.terminal;
+    const joined = (id: string, withTerminal = false) => this.stamp(final, { id, callId, address: party.address, ...(withTerminal && t ? { terminal: t } : {}) });
+    const appears: PendingEvent[] = [joined("ConnCreatedEv")];
+    if (party.state === "ESTABLISHED") {
+      appears.push(joined("ConnConnectedEv"), joined("CallCtlConnEstablishedEv"));
+      if (party.local) appears.push(joined("TermConnCreatedEv", true), joined("TermConnActiveEv", true), joined("CallCtlTermConnTalkingEv", true));
+    } else {
+      appears.push(joined("ConnAlertingEv"), joined(party.local ? "CallCtlConnAlertingEv" : "CallCtlConnNetworkAlertingEv"));
+      if (party.local) appears.push(joined("TermConnCreatedEv", true), joined("TermConnRingingEv", true), joined("CallCtlTermConnRingingEv", true));
+    }
+    move(appears);
+    // then the consult call is cleared: the controller, then the consulted party, then CallInvalidEv
+    move(this.dropEvents(consult, controllerConsult, callCtlCause));
+    move(this.dropEvents(consult, party, callCtlCause));
+    move([this.stamp(consult, { id: "CallInvalidEv", callId: consultCallId })]);
+    this.calls.delete(consultCallId);
     if (consult.peer) {
       final.peer = consult.peer;
       this.network.repointPeer(consult.peer, this.name, callId);
     }
-    const t = this.devices.get(party.address)?.terminal;
-    const joined = (id: string, withTerminal = false) => this.stamp(final, { id, callId, address: party.address, cause, ...(withTerminal && t ? { terminal: t } : {}) });
-    events.push(joined("ConnCreatedEv"));
-    if (party.state === "ESTABLISHED") {
-      events.push(joined("ConnConnectedEv"), joined("CallCtlConnEstablishedEv"));
-      if (party.local) events.push(joined("TermConnCreatedEv", true), joined("TermConnActiveEv", true), joined("CallCtlTermConnTalkingEv", true));
-    } else {
-      events.push(joined("ConnAlertingEv"), joined(party.local ? "CallCtlConnAlertingEv" : "CallCtlConnNetworkAlertingEv"));
-      if (party.local) events.push(joined("TermConnCreatedEv", true), joined("TermConnRingingEv", true), joined("CallCtlTermConnRingingEv", true));
-    }
-    if (mode === "transfer") {
-      // the controller leaves the final call
-      events.push(...this.dropEvents(final, controllerFinal, cause));
-      final.connections = final.connections.filter((c) => c !== controllerFinal);
-    } else {
-      // the controller talks to everyone now
-      controllerFinal.termState = "TALKING";
-      events.push(this.stamp(final, { id: "CallCtlTermConnTalkingEv", callId, address: dn, terminal: this.devices.get(dn)?.terminal, cause }));
-    }
-    events.push(this.stamp(final, { ...start, id: `${bracket}EndEv` }));
-    this.publish(events, addresses);
+    this.publish([start, ...moves, this.stamp(final, { id: `${bracket}EndEv`, callId, address: dn, transferredCallId: consultCallId, metaCode: JtapiMeta.UNKNOWN })], addresses);
   }
 
-  /** Blind transfer: the controller leaves and the destination is offered the call. */
+  /**
+   * Blind transfer (CallControlCall.transfer(String)): the controller leaves and the destination is
+   * offered the same call. JDG "Single Step Transfer": "A new call does not get created.
+   * CiscoTransferStartEv and CiscoTransferEndEv do not get delivered to applications. The state of the
+   * original call is retained if the transfer operation fails." So: no bracket, and every check is made
+   * before anything changes. The controller's drop carries cause 100 ([I]: the guide names no cause;
+   * jtapi-fidelity B.1(1)3), so nothing but the agent's own pending request marks it as a transfer.
+   */
   singleStepTransfer(callId: string, dn: string, to: string): void {
     const call = this.call(callId);
     const controller = this.connectionOf(call, dn);
     if (controller.state !== "ESTABLISHED") throw new SwitchFault("InvalidStateException", `call ${callId} is not established at DN ${dn}`);
     this.requireOnward(call, to);
-    const start = { id: "CiscoTransferStartEv", callId, address: dn, cause: JtapiCause.TRANSFER };
-    const addresses = this.localAddresses(call);
-    this.publish([this.stamp(call, start), ...this.dropEvents(call, controller, JtapiCause.TRANSFER)], addresses);
+    this.publish(this.dropEvents(call, controller, JtapiCause.NORMAL), this.localAddresses(call));
     call.connections = call.connections.filter((c) => c !== controller);
     call.callingAddress = this.config.transferCallerId === "transferrer" ? dn : (call.connections[0]?.address ?? call.callingAddress);
     call.calledAddress = to;
     call.lastRedirectedAddress = dn;
     this.offerOnward(call, call.callingAddress ?? dn, to);
-    this.publish([this.stamp(call, { ...start, id: "CiscoTransferEndEv" })], [...addresses, to]);
   }
 
   // ---- silent monitoring ----
