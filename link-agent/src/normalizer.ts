@@ -330,7 +330,8 @@ export class Normalizer {
       else s.terminal = inService;
       this.service.set(dn, s);
       const after = s.address && s.terminal;
-      if (before !== after) emit({ kind: "service", time: e.time, dn, inService: after });
+      // why it went out of service, when the switch says (CiscoOutOfServiceEv.getCause())
+      if (before !== after) emit({ kind: "service", time: e.time, dn, inService: after, ...(!after && e.oosCause !== undefined ? { oosCause: e.oosCause } : {}) });
     }
   }
 

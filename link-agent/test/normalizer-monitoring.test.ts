@@ -174,3 +174,19 @@ describe("normalizer: remote terminals (jtapi-fidelity B.2 (2))", () => {
     ]);
   });
 });
+
+describe("normalizer: out-of-service cause", () => {
+  it("carries CiscoOutOfServiceEv's cause on the service fact that goes out of service", () => {
+    const normalizer = new Normalizer();
+    normalizer.snapshot("link-1", { addresses: [{ address: "1801", terminal: "RT1801", kind: "remoteTerminal", inService: true, terminalInService: true }], calls: [] }, T);
+    const out: SwitchEvent[] = [];
+    const feed = (e: Partial<JtapiEvent> & { id: string }) => normalizer.apply("link-1", { cause: 100, time: T, ...e }, (f) => out.push(f));
+    feed({ id: "CiscoTermOutOfServiceEv", terminal: "RT1801", address: "1801", oosCause: 1007 });
+    feed({ id: "CiscoAddrOutOfServiceEv", address: "1801", oosCause: 1007 });
+    feed({ id: "CiscoTermInServiceEv", terminal: "RT1801", address: "1801" });
+    expect(withoutTime(out)).toEqual([
+      { kind: "service", dn: "1801", inService: false, oosCause: 1007 },
+      { kind: "service", dn: "1801", inService: true },
+    ]);
+  });
+});
