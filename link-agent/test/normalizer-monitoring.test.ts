@@ -184,6 +184,7 @@ describe("normalizer: out-of-service cause", () => {
     feed({ id: "CiscoTermOutOfServiceEv", terminal: "RT1801", address: "1801", oosCause: 1007 });
     feed({ id: "CiscoAddrOutOfServiceEv", address: "1801", oosCause: 1007 });
     feed({ id: "CiscoTermInServiceEv", terminal: "RT1801", address: "1801" });
+    feed({ id: "CiscoAddrInServiceEv", address: "1801" });
     expect(withoutTime(out)).toEqual([
       { kind: "service", dn: "1801", inService: false, oosCause: 1007 },
       { kind: "service", dn: "1801", inService: true },
