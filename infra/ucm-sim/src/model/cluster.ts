@@ -196,7 +196,7 @@ export class Cluster {
     call.connections.push(destination);
     const busy =
       !dev.inService ||
-      (dev.config.kind === "remoteTerminal" && !dev.activeRemoteDestination) ||
+      (dev.config.kind === "remoteTerminal" && !dev.activeRemoteDestination && !dev.config.routeToAllWhenNotConnected) ||
       this.callsOf(to).filter((c) => c !== call).length >= dev.config.busyTrigger;
     const created = this.stamp(call, { id: "ConnCreatedEv", callId: call.id, address: to });
     if (dev.config.kind === "routePoint" && dev.inService) return this.offerToRoutePoint(call, destination, dev, created);
