@@ -33,8 +33,13 @@ export const JtapiCause = {
   TRANSFER: 212,
   CONFERENCE: 207,
   UNHOLD: 214,
-  /** RouteEndEv after the route select timer expired. */
-  TIMEOUT: 215,
+} as const;
+
+/** RouteSession.getCause() values, the `cause` of RouteEndEvent (javax.telephony.callcenter.RouteSession.CAUSE_*). */
+export const RouteCause = {
+  NORMAL: 100,
+  ROUTING_TIMER_EXPIRED: 101,
+  INVALID_DESTINATION: 103,
 } as const;
 
 /** Ev.getMetaCode() values (javax.telephony.events.Ev.META_*): which higher-level change an event belongs to. */
@@ -85,12 +90,10 @@ export const SwitchOp = z.discriminatedUnion("op", [
   z.object({ op: z.literal("alternate"), callId: z.string(), activeCallId: z.string(), address: dn }),
   /** Drops the DN from the consult call `consultCallId` and retrieves the held call `callId`. */
   z.object({ op: z.literal("reconnect"), callId: z.string(), consultCallId: z.string(), address: dn }),
-  /** Sends a call ringing at `address` on to `destination` (CallControlConnection.redirect). */
+  /** Sends a call ringing at `address`, or offered to the route point `address`, on to `destination` (CallControlConnection.redirect); routes a route point's call. */
   z.object({ op: z.literal("redirect"), callId: z.string(), address: dn, destination: dn }),
   /** Silent monitoring: `monitor` (a CTI port, say) listens to `address`'s call `callId` through the phone's built-in bridge. */
   z.object({ op: z.literal("startMonitor"), callId: z.string(), address: dn, monitor: dn }),
-  /** Routes a call waiting at a route point (RouteSession.selectRoute); fails when the destination is invalid or out of service. */
-  z.object({ op: z.literal("selectRoute"), callId: z.string(), address: dn, destination: dn }),
 ]);
 export type SwitchOp = z.infer<typeof SwitchOp>;
 

@@ -134,10 +134,6 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
           controlled(op.monitor);
           cluster.device(op.address);
           return { callId: cluster.startMonitor(op.callId, op.address, op.monitor).id };
-        case "selectRoute":
-          controlled(op.address);
-          cluster.selectRoute(op.callId, op.address, op.destination);
-          return {};
       }
     };
 
