@@ -42,6 +42,13 @@ export const RouteCause = {
   INVALID_DESTINATION: 103,
 } as const;
 
+/** CiscoOutOfServiceEv.CAUSE_* (the `oosCause` of Cisco*OutOfServiceEv). */
+export const OutOfServiceCause = {
+  CALLMANAGER_FAILURE: 1001,
+  DEVICE_UNREGISTERED: 1005,
+  CTIMANAGER_FAILURE: 1007,
+} as const;
+
 /** Ev.getMetaCode() values (javax.telephony.events.Ev.META_*): which higher-level change an event belongs to. */
 export const JtapiMeta = {
   CALL_STARTING: 128,
@@ -185,6 +192,8 @@ export const JtapiEvent = z.object({
   monitorAddress: z.string().optional(),
   /** RouteUsedEv: the destination the call was routed to. */
   routeUsed: z.string().optional(),
+  /** Cisco*OutOfServiceEv: CiscoOutOfServiceEv.getCause() (OutOfServiceCause). */
+  oosCause: z.number().int().optional(),
   /** Ev.getMetaCode() (JtapiMeta), when the bridge gives it: META_CALL_TRANSFERRING / META_CALL_MERGING mark the moves of a transfer or conference. */
   metaCode: z.number().int().optional(),
   time: z.string(),

@@ -308,7 +308,7 @@ export class Normalizer {
       else s.terminal = inService;
       this.service.set(dn, s);
       const after = s.address && s.terminal;
-      if (before !== after) emit({ kind: "service", time: e.time, dn, inService: after });
+      if (before !== after) emit({ kind: "service", time: e.time, dn, inService: after, ...(!after && e.oosCause !== undefined ? { oosCause: e.oosCause } : {}) });
     }
   }
 

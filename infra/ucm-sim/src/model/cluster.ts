@@ -1,6 +1,6 @@
 // One simulated UCM cluster: its devices (addresses + terminals) and calls, JTAPI's model in small.
 // Every change is announced as a batch of JTAPI events, in the order a JTAPI observer receives them.
-import { JtapiCause, JtapiMeta, RouteCause, type JtapiEvent, type Snapshot } from "../../../../shared/switch-link.js";
+import { JtapiCause, JtapiMeta, OutOfServiceCause, RouteCause, type JtapiEvent, type Snapshot } from "../../../../shared/switch-link.js";
 import { type ClusterConfig, type DeviceConfig, deviceName } from "../config.js";
 import { type Call, type Connection, type PendingEvent, SwitchFault } from "./types.js";
 
@@ -670,15 +670,28 @@ export class Cluster {
 
   // ---- devices ----
 
-  setInService(dn: string, inService: boolean): void {
+  /**
+   * A device goes out of service, or comes back. `unregistered` (the phone is unplugged): its calls are
+   * cleared first, then CiscoTermOutOfServiceEv and CiscoAddrOutOfServiceEv with
+   * CAUSE_DEVICE_UNREGISTERED (JDG Energywise MSC p.992). `node-failure` (the CallManager node carrying
+   * it fails): JDG "Cisco UCM Server Failure": "results only in termination of observation of that
+   * device. The media path continues to exist", so its calls stay as they are, and the events are
+   * CiscoAddrOutOfServiceEv then CiscoTermOutOfServiceEv with CAUSE_CALLMANAGER_FAILURE (address first, as
+   * for a CTIManager failure, JDG p.216; [I] for a node). Back in service: CiscoTermInServiceEv, CiscoAddrInServiceEv.
+   */
+  setInService(dn: string, inService: boolean, how: "unregistered" | "node-failure" = "unregistered"): void {
     const dev = this.device(dn);
     if (dev.inService === inService) throw new SwitchFault("InvalidStateException", `DN ${dn} is already ${inService ? "in" : "out of"} service`);
-    if (!inService) for (const call of this.callsOf(dn)) this.disconnect(call.id, dn);
+    if (!inService && how === "unregistered") for (const call of this.callsOf(dn)) this.disconnect(call.id, dn);
     dev.inService = inService;
     const t = dev.terminal;
-    this.publish(inService
-      ? [{ id: "CiscoTermInServiceEv", terminal: t, address: dn }, { id: "CiscoAddrInServiceEv", address: dn }]
-      : [{ id: "CiscoTermOutOfServiceEv", terminal: t, address: dn }, { id: "CiscoAddrOutOfServiceEv", address: dn }], [dn]);
+    if (inService) return this.publish([{ id: "CiscoTermInServiceEv", terminal: t, address: dn }, { id: "CiscoAddrInServiceEv", address: dn }], [dn]);
+    if (how === "node-failure") {
+      const oosCause = OutOfServiceCause.CALLMANAGER_FAILURE;
+      return this.publish([{ id: "CiscoAddrOutOfServiceEv", address: dn, oosCause }, { id: "CiscoTermOutOfServiceEv", terminal: t, address: dn, oosCause }], [dn]);
+    }
+    const oosCause = OutOfServiceCause.DEVICE_UNREGISTERED;
+    this.publish([{ id: "CiscoTermOutOfServiceEv", terminal: t, address: dn, oosCause }, { id: "CiscoAddrOutOfServiceEv", address: dn, oosCause }], [dn]);
   }
 
   private stamp(call: Call, e: PendingEvent): PendingEvent {
