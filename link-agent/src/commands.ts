@@ -66,7 +66,8 @@ const SWITCH_OPS: { [K in CommandOp]: { needs: Attribute[]; op: (c: Complete) =>
   release: { needs: ["callId"], op: (c) => ({ op: "disconnect", callId: c.callId, address: c.dn }) },
   hold: { needs: ["callId"], op: (c) => ({ op: "hold", callId: c.callId, address: c.dn }) },
   retrieve: { needs: ["callId"], op: (c) => ({ op: "unhold", callId: c.callId, address: c.dn }) },
-  routeCall: { needs: ["callId", "otherDN"], op: (c) => ({ op: "selectRoute", callId: c.callId, address: c.dn, destination: c.otherDN }) },
+  // a route point routes by redirecting its offered connection: the call survives a refused destination (docs/switch-link.md)
+  routeCall: { needs: ["callId", "otherDN"], op: (c) => ({ op: "redirect", callId: c.callId, address: c.dn, destination: c.otherDN }) },
   initiateTransfer: { needs: ["callId", "otherDN"], op: (c) => ({ op: "consult", callId: c.callId, address: c.dn, destination: c.otherDN }) },
   completeTransfer: { needs: ["callId", "consultCallId"], op: (c) => ({ op: "transfer", callId: c.callId, consultCallId: c.consultCallId, address: c.dn }) },
   singleStepTransfer: { needs: ["callId", "otherDN"], op: (c) => ({ op: "singleStepTransfer", callId: c.callId, address: c.dn, destination: c.otherDN }) },

@@ -41,7 +41,7 @@ describe("commands", () => {
       { op: "disconnect", callId: "c1", address: "1001" },
       { op: "hold", callId: "c1", address: "1001" },
       { op: "unhold", callId: "c1", address: "1001" },
-      { op: "selectRoute", callId: "c2", address: "1500", destination: "1002" },
+      { op: "redirect", callId: "c2", address: "1500", destination: "1002" },
       { op: "consult", callId: "c1", address: "1002", destination: "1003" },
       { op: "transfer", callId: "c1", consultCallId: "c3", address: "1002" },
       { op: "alternate", callId: "c1", activeCallId: "c3", address: "1002" },
