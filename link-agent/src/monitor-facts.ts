@@ -38,22 +38,18 @@ export class MonitorFacts {
   apply(link: string, e: JtapiEvent, call: CallView, serves: (dn: string) => boolean, emit: Emit): boolean {
     const key = `${link}|${e.callId}`;
     const a = e.address;
-    // the agent's leg of a monitor call is the built-in bridge, not a call of the agent's
-    if (e.addressType === AddressType.MONITORING_TARGET && isConnectionEvent(e.id)) return true;
+    // the agent's leg of a monitor call is the built-in bridge, not a call of the agent's; once it is connected
+    // the monitoring runs (whichever of that and the target info a bridge delivers first tells it)
+    if (e.addressType === AddressType.MONITORING_TARGET && isConnectionEvent(e.id)) {
+      if (e.id === "ConnConnectedEv" || e.id === "CallCtlConnEstablishedEv") this.started(key, e, e.address, call, serves, emit);
+      return true;
+    }
     switch (e.id) {
       case "CallCtlConnDialingEv":
         return this.expected.get(key)?.monitor === a;
-      case "CiscoTermConnMonitorTargetInfoEv": {
-        const m = this.expected.get(key);
-        if (m && a === m.monitor) {
-          this.expected.delete(key);
-          if (a && serves(a) && !call.phases.has(a)) {
-            call.phases.set(a, "established");
-            emit({ kind: "monitorStarted", time: e.time, dn: a, callId: e.callId!, otherDN: e.targetAddress ?? m.target, monitoredCallId: m.monitoredCallId });
-          }
-        }
+      case "CiscoTermConnMonitorTargetInfoEv":
+        if (this.expected.get(key)?.monitor === a) this.started(key, e, e.targetAddress, call, serves, emit);
         return true;
-      }
       case "CiscoTermConnMonitoringStartEv":
         return true;
       case "CiscoTermConnMonitorInitiatorInfoEv": {
@@ -74,6 +70,16 @@ export class MonitorFacts {
       }
     }
     return false;
+  }
+
+  /** The monitor call this agent's startMonitor placed is connected to its target: the initiator listens. */
+  private started(key: string, e: JtapiEvent, target: string | undefined, call: CallView, serves: (dn: string) => boolean, emit: Emit): void {
+    const m = this.expected.get(key);
+    if (!m) return;
+    this.expected.delete(key);
+    if (!serves(m.monitor) || call.phases.has(m.monitor)) return;
+    call.phases.set(m.monitor, "established");
+    emit({ kind: "monitorStarted", time: e.time, dn: m.monitor, callId: e.callId!, otherDN: target ?? m.target, monitoredCallId: m.monitoredCallId });
   }
 
   /**

@@ -52,6 +52,26 @@ function simRig(cluster = "site-a") {
   return { network, sw, normalizer, out, facts: () => withoutTime(out) };
 }
 
+describe("normalizer: a bridge that delivers the monitor call's events in another order", () => {
+  it("monitorStarted comes once, from the target leg connected or from the target info, whichever is first; no dialing either way", () => {
+    const golden: Golden = JSON.parse(readFileSync(new URL("./golden/monitoring-jdg-p1593.json", import.meta.url), "utf8"));
+    const [setup, monitor] = [golden.steps[0]!, golden.steps[1]!];
+    // the terminal observer's events (RTP, target info) ahead of the call observer's
+    const moved = monitor.events.filter((e) => e.id === "CiscoRTPInputStartedEv" || e.id === "CiscoTermConnMonitorTargetInfoEv");
+    const rest = monitor.events.filter((e) => !moved.includes(e));
+    // first, in the middle, and never (no terminal observer on the port)
+    for (const order of [[...moved, ...rest], [...rest.slice(0, 9), ...moved, ...rest.slice(9)], rest]) {
+      const normalizer = new Normalizer();
+      normalizer.snapshot("link-1", { addresses: [...["1001", "1002"].map((dn) => ({ address: dn, terminal: `SEP0000000A${dn}`, kind: "phone" as const, inService: true, terminalInService: true })), { address: "1901", terminal: "CTIP1901", kind: "ctiPort", inService: true, terminalInService: true }], calls: [] }, T);
+      const out: SwitchEvent[] = [];
+      for (const e of setup.events) normalizer.apply("link-1", e, () => undefined);
+      normalizer.expectMonitor("link-1", "gc2", "1901", "1002", "gc1");
+      for (const e of order) normalizer.apply("link-1", e, (f) => out.push(f));
+      expect(withoutTime(out)).toEqual(monitor.expected);
+    }
+  });
+});
+
 describe("normalizer on the simulator's monitoring sequences", () => {
   it("the CTI port gets monitorStarted (no dialing), the agent an observer and never a phase for its MONITORING_TARGET leg", () => {
     const network = new Network(parseConfig(JSON.parse(readFileSync(new URL("../../infra/ucm-sim/config/demo.json", import.meta.url), "utf8"))));
