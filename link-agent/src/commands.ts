@@ -22,8 +22,12 @@ export const ERROR_CODES: Record<string, number> = {
   /** The call or connection is not in a state that allows it. */
   InvalidStateException: ErrorCode.UnsupportedOperation, // 51
   MethodNotSupportedException: ErrorCode.UnsupportedOperation, // 51
-  /** The application user does not control the device. */
-  PrivilegeViolationException: ErrorCode.ClientNotAuthorized, // 1016
+  /**
+   * The application user does not control the device. Not 1016: in tliberr.h that is
+   * TERR_ISCC_CLIENT_NOT_AUTHORIZED, an inter-site error. A device outside the user's control list never
+   * comes into service for the T-Server, so it reads as out of service (jtapi-fidelity A8, [I] decided).
+   */
+  PrivilegeViolationException: ErrorCode.OutOfService, // 58
   /** Device out of service or line full; 231 when the message says busy (see errorCodeFor). */
   ResourceUnavailableException: ErrorCode.OutOfService, // 58
   PlatformException: ErrorCode.InternalError, // 52

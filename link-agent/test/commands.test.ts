@@ -69,7 +69,8 @@ describe("commands", () => {
     ["InvalidPartyException", "9999 is an unallocated number", 177],
     ["InvalidStateException", "call c1 is not ringing at DN 1002", 51],
     ["MethodNotSupportedException", "not supported", 51],
-    ["PrivilegeViolationException", "the user does not control 1001", 1016],
+    // not 1016 (TERR_ISCC_CLIENT_NOT_AUTHORIZED, an inter-site error): the device is out of the user's control list
+    ["PrivilegeViolationException", "the user does not control 1001", 58],
     ["ResourceUnavailableException", "DN 1001 is out of service", 58],
     ["ResourceUnavailableException", "DN 1002 is busy", 231],
     ["PlatformException", "CTIManager failure", 52],
