@@ -191,10 +191,12 @@ export class Dn extends DurableObject<Env> {
       } else if (input.kind === "snapshot") {
         this.meta.switchInService = input.entry.inService;
         this.meta.kind = input.entry.kind;
-        if (input.entry.kind === "remoteTerminal") this.remoteSwitchState(input.entry.remote?.active ?? null, input.entry.remote?.mine ?? false, true);
+        const reassert = input.entry.kind === "remoteTerminal" ? this.remoteSwitchState(input.entry.remote?.active ?? null, input.entry.remote?.mine ?? false, true) : null;
         const result = reconcile(dn, this.calls, input.entry, input.connIDs, input.time);
         this.replaceCalls(result.calls);
         emit(input.idx, this.serviceChange(wasInService, input.time));
+        // clients hear "out of service" first (seed HA: out of service, then back with the remote extensions)
+        if (reassert) this.ctx.waitUntil(reassert());
         emit(input.idx, result.events);
         continue;
       } else {
@@ -202,7 +204,7 @@ export class Dn extends DurableObject<Env> {
         if (ev.kind === "service") {
           this.meta.switchInService = ev.inService;
         } else if (ev.kind === "remoteDestination") {
-          this.remoteSwitchState(ev.active, ev.mine, false);
+          void this.remoteSwitchState(ev.active, ev.mine, false);
         } else if (ev.kind === "result") {
           if (this.remoteResult(input.idx, ev, out) || this.monitorResult(input.idx, ev, out)) continue;
           this.completeCommand(input.idx, ev, out);
@@ -574,21 +576,19 @@ export class Dn extends DurableObject<Env> {
   // ---- extend and connect on a remote terminal: feature F3 (dn/remote.ts) ----
 
   /** What the switch says about the remote terminal (a fact, or a snapshot). A snapshot may set it right (re-extend, or drop an orphan). */
-  private remoteSwitchState(active: RemoteState["active"], mine: boolean, fromSnapshot: boolean): void {
+  private remoteSwitchState(active: RemoteState["active"], mine: boolean, fromSnapshot: boolean): (() => Promise<void>) | null {
     const r: RemoteState = { ...this.remote, active, mine };
     if (r.settling && extendedAsAsked(r)) {
       r.settling = null;
       this.announceForced = true;
     }
     this.meta.remote = r;
-    if (!fromSnapshot || !this.meta.linkUp) return;
-    if (r.owner && !extendedAsAsked(r) && !r.settling) {
-      // after a switchover or a link recovery the new provider did not set it: extend it again (HA, B.2 (3) i)
-      this.ctx.waitUntil(this.sendRemoteDestination(true));
-    } else if (!r.owner && mine && active) {
-      // extended by us with nobody owning it (storage reset): calls must not ring a mobile nobody controls
-      this.ctx.waitUntil(this.sendRemoteDestination(false, active.number, active.name));
-    }
+    if (!fromSnapshot || !this.meta.linkUp) return null;
+    // after a switchover or a link recovery the new provider did not set it: extend it again (HA, B.2 (3) i)
+    if (r.owner && !extendedAsAsked(r) && !r.settling) return () => this.sendRemoteDestination(true);
+    // extended by us with nobody owning it (storage reset): calls must not ring a mobile nobody controls
+    if (!r.owner && mine && active) return () => this.sendRemoteDestination(false, active.number, active.name);
+    return null;
   }
 
   private announceForced = false;
