@@ -81,6 +81,12 @@ export function startLinkAgent(config: AgentConfig, opts: StartOptions = {}): Li
       return name ? links.get(name) : undefined;
     },
     emit,
+    succeeded: (link, command, result) => {
+      // startMonitor: the monitor call's events follow; its initiator is told monitorStarted (monitor-facts.ts)
+      if (command.op === "startMonitor" && typeof result.callId === "string" && command.otherDN && command.callId) {
+        normalizer.expectMonitor(link, result.callId, command.otherDN, command.dn, command.callId);
+      }
+    },
     now,
     log,
   });
