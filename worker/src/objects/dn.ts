@@ -17,9 +17,6 @@ import {
 } from "../dn/monitor.js";
 import { extendedAsAsked, noRemote, parseActivation, refuseOnRemoteTerminal, remoteExtensions, remoteInService, type RemoteState, serviceAnnouncement } from "../dn/remote.js";
 
-/** The command of extend and connect; helper branch fswitch adds it to CommandOp with its switch op (drop the cast after that merge). */
-const SET_REMOTE_DESTINATION = "setRemoteDestination" as unknown as CommandOp;
-
 export interface DnIdentity {
   tenant: string;
   site: string;
@@ -612,7 +609,7 @@ export class Dn extends DurableObject<Env> {
       this.saveMeta();
     }
     const site = siteStub(this.env, identity.tenant, identity.site);
-    const sent = await site.sendCommand({ t: "command", id: commandId, op: SET_REMOTE_DESTINATION, dn: identity.number, otherDN: number ?? r.dest, name: name ?? r.name, active });
+    const sent = await site.sendCommand({ t: "command", id: commandId, op: "setRemoteDestination", dn: identity.number, otherDN: number ?? r.dest, name: name ?? r.name, active });
     if (!active) {
       if (!sent.ok) log.warn("could not deactivate a remote destination", { dn: identity.number, error: sent.errorMessage });
       return;
