@@ -112,4 +112,38 @@ describe("F3: extend and connect", () => {
     await setGrace("10");
     await watcher.close();
   });
+
+  it("a destination the switch refuses gives EventHardwareError with the extensions, to every client of the DN", async () => {
+    const owner = await ClientSession.open(stack.client());
+    const watcher = await ClientSession.open(stack.client());
+    await watcher.register("site-a", "1802");
+    // the switch keeps at most 4 remote destinations per terminal (1802 has one configured): the 4th new number is one too many
+    for (const number of ["0611000021", "0611000022", "0611000023"]) {
+      const n = watcher.events.length;
+      await owner.request("site-a", { request: "RequestRegisterAddress", thisDN: "1802", extensions: { REMOTE_DEST: number } });
+      expect(await next(watcher, n, "EventDNBackInService", "1802")).toMatchObject({ extensions: { REMOTE_DEST: number, REMOTE_NAME: number } });
+    }
+    const n = watcher.events.length;
+    const registered = await owner.request("site-a", { request: "RequestRegisterAddress", thisDN: "1802", extensions: { REMOTE_DEST: "0611000024", REMOTE_NAME: "one too many" } });
+    expect(registered.event.event).toBe("EventRegistered");
+    for (const s of [owner, watcher]) {
+      expect(await s.waitFor((e) => e.event === "EventHardwareError", "EventHardwareError")).toMatchObject({
+        thisDN: "1802", errorCode: 42, errorMessage: expect.stringContaining("CTIERR_REMOTEDESTINATION_LIMIT_EXCEEDED"), extensions: { REMOTE_DEST: "0611000024", REMOTE_NAME: "one too many" },
+      });
+    }
+    expect(await next(watcher, n, "EventDNOutOfService", "1802")).toMatchObject({ thisDN: "1802" });
+    expect(watcher.events.slice(n).map((e) => e.event)).toEqual(["EventHardwareError", "EventDNOutOfService"]);
+    // nobody owns the earlier destination any more: the terminal is deactivated at the switch, and busy
+    const caller = await ClientSession.open(stack.client());
+    await caller.register("site-a", "1001");
+    for (let end = Date.now() + 5_000; (await stack.simControl("GET", "/clusters/site-a/devices/1802")).body.activeRemoteDestination !== null;) {
+      if (Date.now() > end) throw new Error("1802 still extended at the switch after the refusal");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await simA("/devices/1001/offhook", { dial: "1802" });
+    await caller.waitFor((e) => e.event === "EventDestinationBusy", "EventDestinationBusy");
+    await simA("/devices/1001/hangup");
+    await caller.waitFor((e) => e.event === "EventReleased", "EventReleased at 1001");
+    for (const s of [owner, watcher, caller]) await s.close();
+  });
 });

@@ -93,6 +93,7 @@ describe("F3: extend and connect on a remote terminal", { timeout: 30_000 }, () 
     const off = await agent.nextCommand();
     expect(off).toMatchObject({ op: "setRemoteDestination", otherDN: MOBILE_1.number, active: false });
     expect(await last(watcher.stream, "EventDNOutOfService")).toMatchObject({ thisDN: "1801" });
+    await agent.send({ kind: "result", time: now(), dn: "1801", commandId: off.id, ok: true }, { kind: "remoteDestination", time: now(), dn: "1801", active: null, mine: false });
 
     // the switch refuses: EventHardwareError with the remote extensions, to every client of the DN
     await watcher.request({ request: "RequestRegisterAddress", thisDN: "1801", extensions: { REMOTE_DEST: "0611000009", REMOTE_NAME: "spare" } });

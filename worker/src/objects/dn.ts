@@ -633,6 +633,8 @@ export class Dn extends DurableObject<Env> {
     for (const e of this.remoteAnnouncement(time)) events.push({ ...e, site: identity.site });
     this.saveMeta();
     await Promise.all([...this.sessions].map((s) => this.deliverTo(s, events).catch((err) => log.warn("could not deliver to a session", { sessionId: s, error: String(err) }))));
+    // refused with the terminal still extended by us to an earlier destination: nobody owns that any more
+    if (refused && r.mine && r.active && this.meta.linkUp) await this.sendRemoteDestination(false, r.active.number, r.active.name);
   }
 
   private remoteResult(idx: number, ev: Extract<DnSwitchEvent, { kind: "result" }>, out: Delivery[]): boolean {
