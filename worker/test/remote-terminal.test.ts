@@ -151,4 +151,15 @@ describe("F3: extend and connect on a remote terminal", { timeout: 30_000 }, () 
     expect(await last(owner.stream, "EventDNBackInService")).toMatchObject({ extensions: { REMOTE_DEST: MOBILE_1.number } });
     await agent.close();
   });
+
+  it("deactivates an orphan extension: set by us, owned by nobody (storage reset)", async () => {
+    const { agent } = await setUp("f3-orphan");
+    await agent.send({ kind: "snapshot", time: now(), dns: [rt(MOBILE_1, true)] });
+    expect(await agent.nextCommand()).toMatchObject({ op: "setRemoteDestination", dn: "1801", otherDN: MOBILE_1.number, name: MOBILE_1.name, active: false });
+    // set by another application: not ours to touch
+    await agent.send({ kind: "snapshot", time: now(), dns: [rt(MOBILE_1, false)] });
+    await agent.send({ kind: "snapshot", time: now(), dns: [rt(null, false)] });
+    expect(agent.received.filter((m) => m.t === "command")).toEqual([]);
+    await agent.close();
+  });
 });
