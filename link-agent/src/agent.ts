@@ -81,12 +81,8 @@ export function startLinkAgent(config: AgentConfig, opts: StartOptions = {}): Li
       return name ? links.get(name) : undefined;
     },
     emit,
-    succeeded: (link, command, result) => {
-      // startMonitor: the monitor call's events follow; its initiator is told monitorStarted (monitor-facts.ts)
-      if (command.op === "startMonitor" && typeof result.callId === "string" && command.otherDN && command.callId) {
-        normalizer.expectMonitor(link, result.callId, command.otherDN, command.dn, command.callId);
-      }
-    },
+    // the normalizer reads some of JTAPI's reports knowing what the switch accepted (single-step transfer, merges, startMonitor)
+    accepted: (link, op, result) => normalizer.switchAccepted(link, op, result),
     now,
     log,
   });

@@ -66,7 +66,8 @@ const SWITCH_OPS: { [K in CommandOp]: { needs: Attribute[]; op: (c: Complete) =>
   release: { needs: ["callId"], op: (c) => ({ op: "disconnect", callId: c.callId, address: c.dn }) },
   hold: { needs: ["callId"], op: (c) => ({ op: "hold", callId: c.callId, address: c.dn }) },
   retrieve: { needs: ["callId"], op: (c) => ({ op: "unhold", callId: c.callId, address: c.dn }) },
-  routeCall: { needs: ["callId", "otherDN"], op: (c) => ({ op: "selectRoute", callId: c.callId, address: c.dn, destination: c.otherDN }) },
+  // a route point routes by redirecting its offered connection: the call survives a refused destination (docs/switch-link.md)
+  routeCall: { needs: ["callId", "otherDN"], op: (c) => ({ op: "redirect", callId: c.callId, address: c.dn, destination: c.otherDN }) },
   initiateTransfer: { needs: ["callId", "otherDN"], op: (c) => ({ op: "consult", callId: c.callId, address: c.dn, destination: c.otherDN }) },
   completeTransfer: { needs: ["callId", "consultCallId"], op: (c) => ({ op: "transfer", callId: c.callId, consultCallId: c.consultCallId, address: c.dn }) },
   singleStepTransfer: { needs: ["callId", "otherDN"], op: (c) => ({ op: "singleStepTransfer", callId: c.callId, address: c.dn, destination: c.otherDN }) },
@@ -93,8 +94,8 @@ export interface CommandDeps {
   /** The link client that serves a DN, if one lists it. */
   linkFor(dn: string): SwitchLinkClient | undefined;
   emit(event: SwitchEvent): void;
-  /** The switch carried out a command on `link` (called before the events it caused are read). */
-  succeeded?(link: string, command: SiteCommand, result: Record<string, unknown>): void;
+  /** The switch accepted `op` on `link` with `result`: told before the events it caused are read (the normalizer needs it). */
+  accepted?(link: string, op: SwitchOp, result: Record<string, unknown>): void;
   now(): string;
   log: Logger;
 }
@@ -121,13 +122,15 @@ export class CommandRunner {
     if (!link.isUp) return fail(ErrorCode.NoSwitchLink, `${link.name}, which serves DN ${dn}, is down`);
     this.deps.log.debug({ commandId: id, op: command.op, dn, link: link.name }, "command sent to the switch");
     // the answer callback runs synchronously as the answer frame is read: ahead of the events it caused
-    link.requestThen(op, (answer) => this.answered(command, answer, link.name));
+    link.requestThen(op, (answer) => {
+      if (answer.ok) this.deps.accepted?.(link.name, op, answer.result);
+      this.answered(command, answer);
+    });
   }
 
-  private answered(command: SiteCommand, answer: SwitchAnswer, link: string): void {
+  private answered(command: SiteCommand, answer: SwitchAnswer): void {
     const base = { kind: "result" as const, time: this.deps.now(), dn: command.dn, commandId: command.id };
     if (answer.ok) {
-      this.deps.succeeded?.(link, command, answer.result);
       // callId is the call the switch named (a new call: makeCall, consult), which the control plane waits for
       const callId = answer.result.callId;
       return this.result({ ...base, ok: true, ...(typeof callId === "string" && callId ? { callId } : {}) });

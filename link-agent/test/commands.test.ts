@@ -41,11 +41,20 @@ describe("commands", () => {
       { op: "disconnect", callId: "c1", address: "1001" },
       { op: "hold", callId: "c1", address: "1001" },
       { op: "unhold", callId: "c1", address: "1001" },
-      { op: "selectRoute", callId: "c2", address: "1500", destination: "1002" },
+      { op: "redirect", callId: "c2", address: "1500", destination: "1002" },
       { op: "consult", callId: "c1", address: "1002", destination: "1003" },
       { op: "transfer", callId: "c1", consultCallId: "c3", address: "1002" },
       { op: "alternate", callId: "c1", activeCallId: "c3", address: "1002" },
     ]);
+  });
+
+  it("tells which requests the switch accepted, before their result, and not the refused ones", () => {
+    const { link } = fakeLink((op) => (op.op === "singleStepTransfer" && op.destination === "7777" ? { ok: false, error: { exception: "InvalidPartyException", message: "unallocated" } } : { ok: true, result: {} }));
+    const seen: string[] = [];
+    const r = new CommandRunner({ linkFor: () => link, emit: (e) => seen.push(`result ${(e as { ok: boolean }).ok}`), accepted: (l, op) => seen.push(`accepted ${l} ${op.op}`), now: () => "t", log: pino({ level: "silent" }) });
+    r.run({ t: "command", id: "1", op: "singleStepTransfer", dn: "1002", callId: "c1", otherDN: "1004" });
+    r.run({ t: "command", id: "2", op: "singleStepTransfer", dn: "1002", callId: "c1", otherDN: "7777" });
+    expect(seen).toEqual(["accepted link-1 singleStepTransfer", "result true", "result false"]);
   });
 
   it("reports success with the call id the switch gave", () => {
@@ -112,7 +121,7 @@ describe("commands", () => {
   it("tells who asked of a started monitor call, before the events it caused", () => {
     const { link } = fakeLink(() => ({ ok: true, result: { callId: "gc2" } }));
     const seen: unknown[] = [];
-    const r = new CommandRunner({ linkFor: () => link, emit: (e) => seen.push(e.kind), succeeded: (l, c, result) => seen.push([l, c.op, result.callId]), now: () => "t", log: pino({ level: "silent" }) });
+    const r = new CommandRunner({ linkFor: () => link, emit: (e) => seen.push(e.kind), accepted: (l, op, result) => seen.push([l, op.op, result.callId]), now: () => "t", log: pino({ level: "silent" }) });
     r.run({ t: "command", id: "m", op: "startMonitor", dn: "1002", callId: "gc1", otherDN: "1901" });
     expect(seen).toEqual([["link-1", "startMonitor", "gc2"], "result"]);
   });
