@@ -18,9 +18,6 @@ import {
 } from "../dn/monitor.js";
 import { extendedAsAsked, noRemote, parseActivation, refuseOnRemoteTerminal, remoteExtensions, remoteInService, type RemoteState, serviceAnnouncement } from "../dn/remote.js";
 
-/** The command of extend and connect; helper branch fswitch adds it to CommandOp with its switch op (drop the cast after that merge). */
-const SET_REMOTE_DESTINATION = "setRemoteDestination" as unknown as CommandOp;
-
 export interface DnIdentity {
   tenant: string;
   site: string;
@@ -235,10 +232,12 @@ export class Dn extends DurableObject<Env> {
       } else if (input.kind === "snapshot") {
         this.meta.switchInService = input.entry.inService;
         this.meta.kind = input.entry.kind;
-        if (input.entry.kind === "remoteTerminal") this.remoteSwitchState(input.entry.remote?.active ?? null, input.entry.remote?.mine ?? false, true);
+        const reassert = input.entry.kind === "remoteTerminal" ? this.remoteSwitchState(input.entry.remote?.active ?? null, input.entry.remote?.mine ?? false, true) : null;
         const result = reconcile(dn, this.calls, input.entry, input.connIDs, input.time);
         this.replaceCalls(result.calls, new Set(input.dataConnIDs ?? []));
         emit(input.idx, this.serviceChange(wasInService, input.time));
+        // clients hear "out of service" first (seed HA: out of service, then back with the remote extensions)
+        if (reassert) this.ctx.waitUntil(reassert());
         emit(input.idx, result.events);
         continue;
       } else {
@@ -246,7 +245,7 @@ export class Dn extends DurableObject<Env> {
         if (ev.kind === "service") {
           this.meta.switchInService = ev.inService;
         } else if (ev.kind === "remoteDestination") {
-          this.remoteSwitchState(ev.active, ev.mine, false);
+          void this.remoteSwitchState(ev.active, ev.mine, false);
         } else if (ev.kind === "result") {
           if (this.remoteResult(input.idx, ev, out) || this.monitorResult(input.idx, ev, out)) continue;
           this.completeCommand(input.idx, ev, out);
@@ -642,21 +641,19 @@ export class Dn extends DurableObject<Env> {
   // ---- extend and connect on a remote terminal: feature F3 (dn/remote.ts) ----
 
   /** What the switch says about the remote terminal (a fact, or a snapshot). A snapshot may set it right (re-extend, or drop an orphan). */
-  private remoteSwitchState(active: RemoteState["active"], mine: boolean, fromSnapshot: boolean): void {
+  private remoteSwitchState(active: RemoteState["active"], mine: boolean, fromSnapshot: boolean): (() => Promise<void>) | null {
     const r: RemoteState = { ...this.remote, active, mine };
     if (r.settling && extendedAsAsked(r)) {
       r.settling = null;
       this.announceForced = true;
     }
     this.meta.remote = r;
-    if (!fromSnapshot || !this.meta.linkUp) return;
-    if (r.owner && !extendedAsAsked(r) && !r.settling) {
-      // after a switchover or a link recovery the new provider did not set it: extend it again (HA, B.2 (3) i)
-      this.ctx.waitUntil(this.sendRemoteDestination(true));
-    } else if (!r.owner && mine && active) {
-      // extended by us with nobody owning it (storage reset): calls must not ring a mobile nobody controls
-      this.ctx.waitUntil(this.sendRemoteDestination(false, active.number, active.name));
-    }
+    if (!fromSnapshot || !this.meta.linkUp) return null;
+    // after a switchover or a link recovery the new provider did not set it: extend it again (HA, B.2 (3) i)
+    if (r.owner && !extendedAsAsked(r) && !r.settling) return () => this.sendRemoteDestination(true);
+    // extended by us with nobody owning it (storage reset): calls must not ring a mobile nobody controls
+    if (!r.owner && mine && active) return () => this.sendRemoteDestination(false, active.number, active.name);
+    return null;
   }
 
   private announceForced = false;
@@ -680,7 +677,7 @@ export class Dn extends DurableObject<Env> {
       this.saveMeta();
     }
     const site = siteStub(this.env, identity.tenant, identity.site);
-    const sent = await site.sendCommand({ t: "command", id: commandId, op: SET_REMOTE_DESTINATION, dn: identity.number, otherDN: number ?? r.dest, name: name ?? r.name, active });
+    const sent = await site.sendCommand({ t: "command", id: commandId, op: "setRemoteDestination", dn: identity.number, otherDN: number ?? r.dest, name: name ?? r.name, active });
     if (!active) {
       if (!sent.ok) log.warn("could not deactivate a remote destination", { dn: identity.number, error: sent.errorMessage });
       return;
@@ -704,6 +701,8 @@ export class Dn extends DurableObject<Env> {
     for (const e of this.remoteAnnouncement(time)) events.push({ ...e, site: identity.site });
     this.saveMeta();
     await Promise.all([...this.sessions].map((s) => this.deliverTo(s, events).catch((err) => log.warn("could not deliver to a session", { sessionId: s, error: String(err) }))));
+    // refused with the terminal still extended by us to an earlier destination: nobody owns that any more
+    if (refused && r.mine && r.active && this.meta.linkUp) await this.sendRemoteDestination(false, r.active.number, r.active.name);
   }
 
   private remoteResult(idx: number, ev: Extract<DnSwitchEvent, { kind: "result" }>, out: Delivery[]): boolean {
