@@ -130,6 +130,8 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
       ["CallInvalidEv", "consult", null, 212],
       ["CiscoTransferEndEv", "final", "1002", 212],
     ]);
+    // every move carries Ev.META_CALL_TRANSFERRING, which the agent's merge logic keys on
+    expect(events.map((e) => e.metaCode)).toEqual(events.map(() => 134));
     expect(events[0]).toMatchObject({ transferredCallId: consultId });
     expect(events.at(-1)).toMatchObject({ transferredCallId: consultId });
     // the transferred call goes on between 1001 and 1003 under the original id
@@ -283,6 +285,28 @@ describe("JTAPI bridge start-up", () => {
       await b.stop();
     }
   }, 30_000);
+
+  it("pages a snapshot larger than a page: response frames of one id, all but the last with more:true, joined in order", async () => {
+    const b = await startBridge({}, { FAKE_JTAPI_EXTRA_PHONES: "6000" });
+    try {
+      const c = await BridgeConnection.open(b.port);
+      open.push(c);
+      await c.hello();
+      c.send({ type: "request", id: 7, op: "snapshot" });
+      await c.waitFor((f) => f.type === "response" && f.id === 7 && !f.more, "the last page");
+      const pages = c.frames.filter((f) => f.type === "response" && f.id === 7);
+      expect(pages.length).toBeGreaterThan(1);
+      expect(pages.map((p) => p.more ?? false)).toEqual([...pages.slice(1).map(() => true), false]);
+      for (const p of pages) expect(JSON.stringify(p).length).toBeLessThanOrEqual(1024 * 1024);
+      const addresses = pages.flatMap((p) => Snapshot.parse(p.result).addresses.map((a) => a.address));
+      expect(addresses).toHaveLength(9 + 6000);
+      expect(addresses.slice(0, 2)).toEqual(["1001", "1002"]);
+      expect(addresses.at(-1)).toBe("25999");
+      expect(c.invalid).toEqual([]);
+    } finally {
+      await b.stop();
+    }
+  }, 60_000);
 
   it("exits when its standard input closes (the link agent is gone)", async () => {
     const b = await startBridge();

@@ -328,16 +328,22 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
         synchronized (out) {
             busy++;
         }
-        JsonObject response;
+        List<JsonObject> response = new ArrayList<>();
         try {
             JsonObject result = run(op, request);
-            response = Json.obj("type", "response", "id", id, "ok", true, "result", result);
+            // a result too large for one frame goes as pages of one id, all but the last with more:true
+            List<JsonObject> pages = Pages.split(result, Pages.PAGE_BYTES);
+            for (int i = 0; i < pages.size(); i++) {
+                JsonObject r = Json.obj("type", "response", "id", id, "ok", true, "result", pages.get(i));
+                if (i < pages.size() - 1) r.addProperty("more", true);
+                response.add(r);
+            }
         } catch (Exception e) {
-            response = Json.obj("type", "response", "id", id, "ok", false, "error", Errors.of(e));
+            response.add(Json.obj("type", "response", "id", id, "ok", false, "error", Errors.of(e)));
             log.info("request failed", "op", op, "exception", e.getClass().getName(), "message", String.valueOf(e.getMessage()));
         }
         synchronized (out) {
-            from.send(response);
+            for (JsonObject r : response) from.send(r);
             busy = Math.max(0, busy - 1);
             if (busy == 0 && peer == from) {
                 for (JsonObject f : held) from.send(f);
@@ -809,6 +815,8 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
         // observers added to addresses with calls get those calls replayed (cause SNAPSHOT): the snapshot result has them
         if (ev.getCause() == Ev.CAUSE_SNAPSHOT && !(ev instanceof CiscoOutOfServiceEv)) return null;
         JsonObject e = Json.obj("id", id, "cause", cause(ev));
+        // META_CALL_TRANSFERRING / META_CALL_MERGING mark the moves of a transfer or conference for the agent
+        if (ev.getMetaCode() != 0) e.addProperty("metaCode", ev.getMetaCode());
         if (ev instanceof CallEv) {
             Call call = ((CallEv) ev).getCall();
             if (ev instanceof CiscoTransferStartEv) call = orSame(((CiscoTransferStartEv) ev).getFinalCall(), call);

@@ -101,6 +101,9 @@ public final class FakeProvider implements CiscoProvider {
             FakeRemoteTerminal t = new FakeRemoteTerminal("CTIRD" + dn, add(new FakeAddress(this, dn)));
             t.rds.add(new FakeRemoteTerminal.Rd("mobile-" + dn, "061100000" + dn.charAt(3), true));
         }
+        // a larger cluster, for paged snapshots
+        int extra = Integer.parseInt(System.getenv().getOrDefault("FAKE_JTAPI_EXTRA_PHONES", "0"));
+        for (int i = 0; i < extra; i++) new FakeTerminal("SEP00000B" + (20000 + i), add(new FakeAddress(this, Integer.toString(20000 + i))));
         // the provider comes into service after it is returned (ProvInServiceEv), as Cisco's does
         eventThread.execute(() -> setInService(true));
     }
@@ -372,7 +375,7 @@ public final class FakeProvider implements CiscoProvider {
         final int r = CiscoFeatureReason.REASON_TRANSFER;
         List<CallEv> first = new ArrayList<>();
         first.add(Events.of(CiscoTransferStartEv.class).with("getCall", finalCall).with("getFinalCall", finalCall).with("getTransferredCall", consult)
-            .with("getTransferControllerAddress", controllerHeld.address).with("getCiscoFeatureReason", r).build());
+            .with("getTransferControllerAddress", controllerHeld.address).with("getCiscoFeatureReason", r).with("getMetaCode", META_CALL_TRANSFERRING).build());
         // the controller leaves the final call
         first.addAll(Arrays.asList(drop(controllerHeld, r)));
         // the consulted party joins the final call in its state
@@ -388,10 +391,10 @@ public final class FakeProvider implements CiscoProvider {
         List<CallEv> second = new ArrayList<>(Arrays.asList(drop(controllerTalking, r)));
         second.addAll(Arrays.asList(drop(consulted, r)));
         consult.invalid = true;
-        second.add(Events.of(CallInvalidEv.class).with("getCall", consult).with("getCiscoFeatureReason", r).build());
+        second.add(Events.of(CallInvalidEv.class).with("getCall", consult).with("getCiscoFeatureReason", r).with("getMetaCode", META_CALL_TRANSFERRING).build());
         fire(consult, second.toArray(new CallEv[0]));
         calls.remove(consult);
-        fire(finalCall, (CallEv) Events.of(CiscoTransferEndEv.class).with("getCall", finalCall).with("getCiscoFeatureReason", r).build());
+        fire(finalCall, (CallEv) Events.of(CiscoTransferEndEv.class).with("getCall", finalCall).with("getCiscoFeatureReason", r).with("getMetaCode", META_CALL_TRANSFERRING).build());
     }
 
     /** RouteSession.selectRoute: the route is used and the route point's connection leaves with REASON_REDIRECT, or reRouteEvent. */
@@ -449,7 +452,7 @@ public final class FakeProvider implements CiscoProvider {
 
     private CallEv conn(Class<?> type, FakeConnection c, int reason) {
         Events.Builder b = Events.of(type).with("getCall", c.call).with("getConnection", c);
-        if (reason != 0) b.with("getCiscoFeatureReason", reason);
+        withReason(b, reason);
         return b.build();
     }
 
@@ -459,11 +462,20 @@ public final class FakeProvider implements CiscoProvider {
 
     private CallEv tc(Class<?> type, FakeTerminalConnection t, int reason) {
         Events.Builder b = Events.of(type).with("getCall", t.connection.call).with("getTerminalConnection", t);
-        if (reason != 0) b.with("getCiscoFeatureReason", reason);
+        withReason(b, reason);
         return b.build();
     }
 
     /** One callback per observer of the call with these events, on the event thread, in order. */
+    /** The feature's reason, and for a transfer the meta code JDG Table 8 gives its moves (Ev.META_CALL_TRANSFERRING). */
+    private static void withReason(Events.Builder b, int reason) {
+        if (reason == 0) return;
+        b.with("getCiscoFeatureReason", reason);
+        if (reason == CiscoFeatureReason.REASON_TRANSFER) b.with("getMetaCode", META_CALL_TRANSFERRING);
+    }
+
+    static final int META_CALL_TRANSFERRING = 134;
+
     private void fire(FakeCall call, CallEv... events) {
         List<CallObserver> to = new ArrayList<>(call.observers);
         eventThread.execute(() -> {
