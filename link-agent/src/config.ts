@@ -63,6 +63,11 @@ export const AgentConfig = z.object({
   }).strict().default({ maxEvents: 500, maxDelayMs: 5 }),
   buffer: z.object({ maxEvents: z.number().int().min(100).max(10_000_000).default(100_000) }).strict().default({ maxEvents: 100_000 }),
   log: z.object({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info") }).strict().default({ level: "info" }),
+  /** GET /healthz, /readyz and /metrics (Prometheus); loopback by default; null turns it off; port 0 picks one. */
+  http: z.object({
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(0).max(65535).default(9464),
+  }).strict().nullable().default({ host: "127.0.0.1", port: 9464 }),
 }).strict().superRefine((c, ctx) => {
   const names = new Set<string>();
   for (const l of c.links) {
@@ -74,6 +79,7 @@ export type AgentConfig = z.infer<typeof AgentConfig>;
 
 /**
  * Applies environment overrides: TSERVER_URL, TSERVER_LINK_KEY, LINK_AGENT_ID/ROLE/SITE, LOG_LEVEL,
+ * LINK_AGENT_HTTP_HOST/PORT (PORT=off turns the health and metrics server off),
  * LINK_TLS_PASSWORD, LINK_<n>_HOST/PORT/TLS_PORT/USER/PASSWORD/TLS_AUTH_CODE/TLS_INSTANCE_ID.
  */
 export function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): Record<string, any> {
@@ -85,6 +91,8 @@ export function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): Reco
   if (env.LINK_AGENT_ROLE) out.role = env.LINK_AGENT_ROLE;
   if (env.LINK_AGENT_SITE) out.site = env.LINK_AGENT_SITE;
   if (env.LOG_LEVEL) out.log = { ...out.log, level: env.LOG_LEVEL };
+  if (env.LINK_AGENT_HTTP_HOST) out.http = { ...out.http, host: env.LINK_AGENT_HTTP_HOST };
+  if (env.LINK_AGENT_HTTP_PORT) out.http = env.LINK_AGENT_HTTP_PORT === "off" ? null : { ...out.http, port: Number(env.LINK_AGENT_HTTP_PORT) };
   if (env.LINK_TLS_PASSWORD) out.linkTls = { ...out.linkTls, password: env.LINK_TLS_PASSWORD };
   out.links ??= [];
   // links named only in the environment come after the file's, in number order (the first link that lists a DN serves it)

@@ -45,6 +45,8 @@ export interface UplinkOptions {
   onOptions: (options: Record<string, Record<string, string>>) => void;
   /** True when the buffer is full (stop reading the switch), false when it has room again. */
   onBackpressure: (full: boolean) => void;
+  /** The control plane welcomed a connection (metrics count connects and reconnects). */
+  onWelcome?: () => void;
   backoff?: { minMs: number; maxMs: number; refusedMs?: number };
   keepalive?: { pingEveryMs: number; silenceMs: number };
 }
@@ -264,6 +266,7 @@ export class Uplink {
     this.relieve();
     this.opts.log.info({ site: msg.site, active: msg.active, stream: this.streamId, resumeAfter: msg.resumeAfter, resending: this.buffer.size }, "uplink connected");
     this.flushNow(ws);
+    this.opts.onWelcome?.();
     this.opts.onOptions(msg.options);
   }
 

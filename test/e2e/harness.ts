@@ -55,6 +55,7 @@ export async function startStack(opts: { tenant?: string; startAgents?: boolean 
       links: agentOpts.links ?? [{ name: "link-1", host: cluster.linkHost ?? "127.0.0.1", port: cluster.linkPort, user: user.user, password: user.password }],
       batch: { maxEvents: 500, maxDelayMs: 2 },
       log: { level: "info" },
+      http: { host: "127.0.0.1", port: 0 },
     }), { mode: 0o600 });
     const child = startChild(`agent ${site}`, process.execPath, ["--import", "tsx", "link-agent/src/main.ts", "--config", configPath], { logFile: join(dir, `agent-${site}.log`) });
     agents[site] = child;

@@ -12,7 +12,9 @@ export type AppEnv = { Bindings: Env; Variables: { caller: Caller } };
 
 function bearer(c: Context): string | null {
   const header = c.req.header("authorization");
-  if (header?.startsWith("Bearer ")) return header.slice(7).trim();
+  // the scheme is case-insensitive (RFC 9110 11.1): bearer, Bearer and BEARER are one
+  const m = header ? /^bearer\s+(\S+)\s*$/i.exec(header) : null;
+  if (m) return m[1]!;
   // browsers cannot set headers on a WebSocket: they pass the key in the query
   return c.req.query("access_token") ?? null;
 }

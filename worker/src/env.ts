@@ -13,6 +13,8 @@ export interface Env {
   /** Ops credential for provisioning (a Worker secret). */
   ADMIN_TOKEN?: string;
   LOG_LEVEL?: string;
+  /** Origins allowed to call the API from a browser, comma-separated; default `*` (bearer auth, no cookies). */
+  CORS_ORIGINS?: string;
 }
 
 /** Durable Object names: every object is scoped by tenant (and site) in its name. */

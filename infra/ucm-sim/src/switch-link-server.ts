@@ -11,6 +11,9 @@ import { snapshotPages } from "./snapshot-pages.js";
 
 export const HELLO_TIMEOUT_MS = 10_000;
 
+/** Each connection is one JTAPI provider; its id tells whose remote-destination change is whose. */
+let providerSequence = 0;
+
 export interface SwitchLinkServer {
   port: number;
   /** Serves an already-accepted socket (plain TCP or TLS). */
@@ -32,6 +35,7 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
     socket.setNoDelay?.(true);
     const decoder = new FrameDecoder();
     let user: { user: string; devices: Set<string> } | null = null;
+    const provider = `provider-${++providerSequence}`;
     let observing = false;
     let inRequest = false;
     const held: JtapiEvent[][] = [];
@@ -56,6 +60,21 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
       if (inRequest) held.push(batch);
       else send({ type: "events", events: batch });
     });
+    // a provider event, each provider with its own isMyAppLastToSetActiveRD (JDG p.923)
+    const unsubscribeRemote = cluster.remote.onChange((change) => {
+      if (!observing || !user || !user.devices.has(change.dn) || change.except === provider) return;
+      const batch: JtapiEvent[] = [{
+        id: "CiscoProvTerminalRemoteDestinationChangedEv",
+        cause: 100,
+        address: change.dn,
+        terminal: change.terminal,
+        remoteDestinations: change.remoteDestinations,
+        myAppLastToSetActiveRD: change.lastSetBy === provider,
+        time: new Date().toISOString(),
+      }];
+      if (inRequest) held.push(batch);
+      else send({ type: "events", events: batch });
+    });
 
     const onRequest = (id: number, op: SwitchOp) => {
       inRequest = true;
@@ -67,7 +86,7 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
           pages.forEach((page, i) => send({ type: "response", id, ok: true, result: page as unknown as Record<string, unknown>, ...(i < pages.length - 1 ? { more: true } : {}) }));
         } else send({ type: "response", id, ok: true, result });
       } catch (err) {
-        if (err instanceof SwitchFault) send({ type: "response", id, ok: false, error: { exception: err.exception, message: err.message } });
+        if (err instanceof SwitchFault) send({ type: "response", id, ok: false, error: { exception: err.exception, message: err.message, ...(err.errorName ? { errorName: err.errorName } : {}) } });
         else {
           log.error({ err }, "request failed");
           send({ type: "response", id, ok: false, error: { exception: "PlatformException", message: String((err as Error).message) } });
@@ -87,7 +106,7 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
       switch (op.op) {
         case "snapshot":
           observing = true;
-          return cluster.snapshot(user!.devices) as unknown as Record<string, unknown>;
+          return cluster.snapshot(user!.devices, provider) as unknown as Record<string, unknown>;
         case "makeCall":
           controlled(op.from);
           return { callId: cluster.originate(op.from, op.to, "cti").id };
@@ -141,7 +160,10 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
         case "startMonitor":
           controlled(op.monitor);
           cluster.device(op.address);
-          return { callId: cluster.startMonitor(op.callId, op.address, op.monitor).id };
+          return { callId: cluster.startMonitor(op.callId, op.address, op.monitor, op.monitorType, op.tone).id };
+        case "setRemoteDestination":
+          controlled(op.address);
+          return cluster.remote.set(provider, op.address, op.number, op.name, op.active);
         case "selectRoute":
           controlled(op.address);
           cluster.selectRoute(op.callId, op.address, op.destination);
@@ -176,6 +198,8 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
           if (!account) return fatal("authentication failed: unknown application user or wrong password");
           clearTimeout(helloTimer);
           user = { user: account.user, devices: new Set(account.devices ?? cluster.config.devices.map((d) => d.dn)) };
+          // the same application user and instance coming back gets its remote destinations back (JDG p.923)
+          cluster.remote.providerOpened(provider, [account.user, msg.application, msg.link, msg.instanceId ?? info?.instanceId ?? ""].join("|"));
           log.info({ peer, user: account.user, link: msg.link, instanceId: info?.instanceId }, "switch link opened");
           send({ type: "welcome", protocol: SWITCH_LINK_PROTOCOL, cluster: cluster.name, provider: "IN_SERVICE", time: new Date().toISOString() });
           continue;
@@ -188,7 +212,9 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
     const cleanup = () => {
       clearTimeout(helloTimer);
       unsubscribe();
+      unsubscribeRemote();
       live.delete(conn);
+      if (user) cluster.remote.providerClosed(provider);
     };
     socket.on("close", () => {
       cleanup();

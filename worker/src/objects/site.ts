@@ -105,7 +105,15 @@ export class Site extends DurableObject<Env> {
   }
 
   /** Replaces a section (values already validated by the route). */
-  putOptions(section: string, values: Record<string, string>): void {
+  putOptions(section: string, given: Record<string, string>): void {
+    // a secret sent back as GET shows it (masked) keeps its stored value: GET-modify-PUT works
+    const values = { ...given };
+    for (const o of sectionSpec(section) ?? []) {
+      if (!o.secret || values[o.name] !== "********") continue;
+      const stored = this.options[section]?.[o.name];
+      if (stored === undefined) delete values[o.name];
+      else values[o.name] = stored;
+    }
     this.ctx.storage.sql.exec("DELETE FROM options WHERE section = ?", section);
     for (const [name, value] of Object.entries(values)) {
       this.ctx.storage.sql.exec("INSERT INTO options (section, name, value) VALUES (?, ?, ?)", section, name, value);

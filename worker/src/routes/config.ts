@@ -7,7 +7,8 @@ import { sectionSpec, validateSection } from "../options.js";
 import { readJson } from "./json.js";
 
 export const config = new Hono<AppEnv>();
-config.use("*", requireKey("config"));
+// per path, so that other routes under /v1/sites/<site>/ are not taken for configuration
+for (const path of ["/options/*", "/dns", "/dns/*"]) config.use(path, requireKey("config"));
 
 const dnNumber = /^[0-9A-Za-z*#+._-]{1,32}$/;
 
@@ -23,10 +24,12 @@ config.put("/options/:section", async (c) => {
   if (!body.ok) return c.json({ error: body.error }, 400);
   const shape = OptionSection.safeParse(body.value);
   if (!shape.success) return c.json({ error: "a section is a JSON object of option names to string values" }, 400);
-  const errors = validateSection(section, shape.data);
+  // GET shows an unset option as "": sent back, it stays unset (GET-modify-PUT works)
+  const values = Object.fromEntries(Object.entries(shape.data).filter(([, v]) => v !== ""));
+  const errors = validateSection(section, values);
   if (errors.length) return c.json({ error: errors.join("; "), errors }, 400);
   const site = siteStub(c.env, c.get("caller").tenant, c.req.param("site")!);
-  await site.putOptions(section, shape.data);
+  await site.putOptions(section, values);
   return c.json(await site.getOptions(section));
 });
 
@@ -51,6 +54,13 @@ config.put("/dns/:number", async (c) => {
   if (!dnNumber.test(number)) return c.json({ error: "a DN number is 1-32 digits, letters or *#+._-" }, 400);
   const body = await readJson(c);
   if (!body.ok) return c.json({ error: body.error }, 400);
+  // what GET answers (the object with its number) is accepted back as it is
+  const given = body.value;
+  if (given && typeof given === "object" && !Array.isArray(given) && "number" in given) {
+    const { number: named, ...rest } = given as Record<string, unknown>;
+    if (named !== number) return c.json({ error: `number: the body names DN "${String(named)}" but the path names "${number}"` }, 400);
+    body.value = rest;
+  }
   const parsed = DnObject.safeParse(body.value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
