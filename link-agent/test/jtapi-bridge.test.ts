@@ -145,6 +145,46 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     expectValid(c);
   });
 
+  it("silent monitoring: startMonitor on a new idle call, the monitor call in JDG MSC p.1593's order, then the agent's call hears of it", async () => {
+    const c = await connected(bridge);
+    const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
+    const gc1 = made.result.callId;
+    await c.waitForEvent(0, (e) => e.id === "CallCtlTermConnRingingEv" && e.callId === gc1, "ringing");
+    // not yet talking: Cisco's precondition fails
+    expect(await c.request({ op: "startMonitor", callId: gc1, address: "1002", monitor: "1901" })).toMatchObject({
+      ok: false, error: { exception: "InvalidStateException", message: "the monitored terminal connection is not TALKING" },
+    });
+    const beforeAnswer = c.frames.length;
+    await c.request({ op: "answer", callId: gc1, address: "1002" });
+    await c.waitForEvent(beforeAnswer, (e) => e.id === "CallCtlTermConnTalkingEv" && e.address === "1002", "1002 talking");
+    const mark = c.frames.length;
+    const started = await c.request({ op: "startMonitor", callId: gc1, address: "1002", monitor: "1901", monitorType: 1, tone: 3 });
+    expect(started).toMatchObject({ ok: true, result: { callId: expect.any(String) } });
+    const gc2 = started.result.callId;
+    expect(gc2).not.toBe(gc1);
+    await c.waitForEvent(mark, (e) => e.id === "CiscoTermConnMonitorInitiatorInfoEv", "the initiator info");
+    const events = c.eventsAfter(mark).filter((e) => e.callId === gc1 || e.callId === gc2);
+    expect(events.map((e) => [e.id, e.callId === gc1 ? "gc1" : "gc2", e.address ?? null, e.addressType ?? null])).toEqual([
+      ["CallActiveEv", "gc2", null, null], ["ConnCreatedEv", "gc2", "1901", 1], ["ConnConnectedEv", "gc2", "1901", 1], ["CallCtlConnInitiatedEv", "gc2", "1901", 1],
+      ["TermConnCreatedEv", "gc2", "1901", null], ["TermConnActiveEv", "gc2", "1901", null], ["CallCtlTermConnTalkingEv", "gc2", "1901", null],
+      ["CallCtlConnDialingEv", "gc2", "1901", 1], ["CallCtlConnEstablishedEv", "gc2", "1901", 1],
+      ["ConnCreatedEv", "gc2", "1002", 5], ["ConnInProgressEv", "gc2", "1002", 5], ["CallCtlConnOfferedEv", "gc2", "1002", 5], ["ConnAlertingEv", "gc2", "1002", 5],
+      ["CallCtlConnAlertingEv", "gc2", "1002", 5], ["ConnConnectedEv", "gc2", "1002", 5], ["CallCtlConnEstablishedEv", "gc2", "1002", 5],
+      ["CiscoTermConnMonitorTargetInfoEv", "gc2", "1901", null],
+      ["CiscoTermConnMonitoringStartEv", "gc1", "1002", null], ["CiscoTermConnMonitorInitiatorInfoEv", "gc1", "1002", null],
+    ]);
+    expect(events[0]).toMatchObject({ callingAddress: "1901", calledAddress: "1002" });
+    expect(events.find((e) => e.id === "CiscoTermConnMonitorTargetInfoEv")).toMatchObject({ terminal: "CTIP1901", targetAddress: "1002", targetTerminal: "SEP0000000A1002" });
+    expect(events.find((e) => e.id === "CiscoTermConnMonitoringStartEv")).toMatchObject({ terminal: "SEP0000000A1002", monitorType: 1, toneDirection: 3, monitorCallId: gc2 });
+    expect(events.find((e) => e.id === "CiscoTermConnMonitorInitiatorInfoEv")).toMatchObject({ initiatorAddress: "1901", initiatorTerminal: "CTIP1901", initiatorAddressType: 1 });
+    // a snapshot marks the agent's leg of the monitor call
+    const snap = Snapshot.parse((await c.request({ op: "snapshot" })).result);
+    expect(snap.calls.find((k) => k.callId === gc2)?.connections).toEqual([
+      { address: "1901", state: "ESTABLISHED", terminalState: "TALKING" }, { address: "1002", state: "ESTABLISHED", addressType: 5 },
+    ]);
+    expectValid(c);
+  });
+
   it("carries errors as the JTAPI exception with Cisco's CTI error code", async () => {
     const c = await connected(bridge);
     const made = await c.request({ op: "makeCall", from: "1001", to: "1004" });

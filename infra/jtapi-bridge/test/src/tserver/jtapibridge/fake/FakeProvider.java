@@ -14,6 +14,11 @@ import com.cisco.jtapi.extensions.CiscoTermOutOfServiceEv;
 import com.cisco.jtapi.extensions.CiscoAddrInServiceEv;
 import com.cisco.jtapi.extensions.CiscoAddrOutOfServiceEv;
 import com.cisco.jtapi.extensions.CiscoTransferEndEv;
+import com.cisco.jtapi.extensions.CiscoMonitorInitiatorInfo;
+import com.cisco.jtapi.extensions.CiscoMonitorTargetInfo;
+import com.cisco.jtapi.extensions.CiscoTermConnMonitorInitiatorInfoEv;
+import com.cisco.jtapi.extensions.CiscoTermConnMonitorTargetInfoEv;
+import com.cisco.jtapi.extensions.CiscoTermConnMonitoringStartEv;
 import com.cisco.jtapi.extensions.CiscoTransferStartEv;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -354,6 +359,46 @@ public final class FakeProvider implements CiscoProvider {
         if (!addresses.containsKey(dest)) throw new FakeExceptions.Party("unallocated number " + dest);
         hold(talking);
         return place(consult, talking.connection.address, dest, true);
+    }
+
+    /**
+     * CiscoCall.startMonitor on a new idle call, in the order of JDG MSC p.1593 (link-agent/test/golden/
+     * monitoring-jdg-p1593.json): the monitor call is placed from the initiator, the agent's DN joins it as a
+     * MONITORING_TARGET address (offered, alerting, established), the initiator learns its target; then the
+     * agent's call hears that monitoring started and who the initiator is. (CiscoRTPInputStartedEv, which the
+     * protocol does not carry, is left out.)
+     */
+    synchronized Connection[] startMonitor(FakeCall monitorCall, FakeTerminal t, FakeAddress initiator, FakeTerminalConnection agent, int type, int tone)
+        throws InvalidStateException {
+        if (!monitorCall.connections.isEmpty()) throw new FakeExceptions.State(monitorCall, InvalidStateException.CALL_OBJECT, "call must be IDLE");
+        if (agent.state != CallControlTerminalConnection.TALKING) throw new FakeExceptions.State(agent, InvalidStateException.TERMINAL_CONNECTION_OBJECT, "the monitored terminal connection is not TALKING");
+        if (!t.inService) throw new FakeExceptions.State(t, InvalidStateException.TERMINAL_OBJECT, "the monitoring terminal is out of service");
+        FakeCall agentCall = agent.connection.call;
+        FakeTargetAddress target = new FakeTargetAddress(this, agent.connection.address.name);
+        monitorCall.calling = initiator;
+        monitorCall.called = target;
+        monitorCall.active = true;
+        FakeConnection ci = join(monitorCall, initiator);
+        ci.state = CallControlConnection.ESTABLISHED;
+        FakeTerminalConnection ti = new FakeTerminalConnection(ci, t);
+        ci.terminalConnections.add(ti);
+        ti.state = CallControlTerminalConnection.TALKING;
+        fire(monitorCall, Events.of(CallActiveEv.class).with("getCall", monitorCall).build(), conn(ConnCreatedEv.class, ci), conn(ConnConnectedEv.class, ci),
+            conn(CallCtlConnInitiatedEv.class, ci), tc(TermConnCreatedEv.class, ti), tc(TermConnActiveEv.class, ti), tc(CallCtlTermConnTalkingEv.class, ti));
+        fire(monitorCall, conn(CallCtlConnDialingEv.class, ci), conn(CallCtlConnEstablishedEv.class, ci));
+        FakeConnection ct = new FakeConnection(monitorCall, target);
+        monitorCall.connections.add(ct);
+        ct.state = CallControlConnection.ESTABLISHED;
+        CiscoMonitorTargetInfo targetInfo = Events.of(CiscoMonitorTargetInfo.class).with("getAddress", agent.connection.address).with("getTerminalName", agent.terminal.name).build();
+        fire(monitorCall, conn(ConnCreatedEv.class, ct), conn(ConnInProgressEv.class, ct), conn(CallCtlConnOfferedEv.class, ct), conn(ConnAlertingEv.class, ct),
+            conn(CallCtlConnAlertingEv.class, ct), conn(ConnConnectedEv.class, ct), conn(CallCtlConnEstablishedEv.class, ct),
+            Events.of(CiscoTermConnMonitorTargetInfoEv.class).with("getCall", monitorCall).with("getTerminalConnection", ti).with("getCiscoMonitorTargetInfo", targetInfo).build());
+        CiscoMonitorInitiatorInfo initiatorInfo = Events.of(CiscoMonitorInitiatorInfo.class).with("getAddress", initiator).with("getTerminalName", t.name).build();
+        fire(agentCall, Events.of(CiscoTermConnMonitoringStartEv.class).with("getCall", agentCall).with("getTerminalConnection", agent)
+                .with("getMonitorType", type).with("getToneDirection", tone).build(),
+            Events.of(CiscoTermConnMonitorInitiatorInfoEv.class).with("getCall", agentCall).with("getTerminalConnection", agent)
+                .with("getCiscoMonitorInitiatorInfo", initiatorInfo).build());
+        return new Connection[] {ci, ct};
     }
 
     /** Call1.transfer(Call2), in JDG Table 8's order. */
