@@ -63,7 +63,7 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     await c.waitForEvent(mark, (e) => e.id === "CallCtlTermConnRingingEv", "ringing at 1002");
     // the response precedes every event the request caused
     expect(c.frames.slice(mark).findIndex((f) => f.type === "response")).toBe(0);
-    const events = c.eventsAfter(mark);
+    const events = c.eventsAfter(mark).filter((e) => e.callId === callId);
     expect(trail(events)).toEqual([
       ["CallActiveEv", null, 100], ["ConnCreatedEv", "1001", 100], ["ConnConnectedEv", "1001", 100], ["CallCtlConnInitiatedEv", "1001", 100],
       ["TermConnCreatedEv", "1001", 100], ["TermConnActiveEv", "1001", 100], ["CallCtlTermConnTalkingEv", "1001", 100],
@@ -101,7 +101,9 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
     const original = made.result.callId;
     await c.waitForEvent(0, (e) => e.id === "CallCtlTermConnRingingEv" && e.callId === original, "ringing");
+    const beforeFirstAnswer = c.frames.length;
     await c.request({ op: "answer", callId: original, address: "1002" });
+    await c.waitForEvent(beforeFirstAnswer, (e) => e.id === "CallCtlTermConnTalkingEv" && e.address === "1002", "1002 talking");
     const mark = c.frames.length;
     const consult = await c.request({ op: "consult", callId: original, address: "1002", destination: "1003" });
     expect(consult.ok).toBe(true);
@@ -130,6 +132,8 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
       ["CallInvalidEv", "consult", null, 212],
       ["CiscoTransferEndEv", "final", "1002", 212],
     ]);
+    // every move carries Ev.META_CALL_TRANSFERRING, which the agent's merge logic keys on
+    expect(events.map((e) => e.metaCode)).toEqual(events.map(() => 134));
     expect(events[0]).toMatchObject({ transferredCallId: consultId });
     expect(events.at(-1)).toMatchObject({ transferredCallId: consultId });
     // the transferred call goes on between 1001 and 1003 under the original id
@@ -138,6 +142,46 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
       ["1001", "ESTABLISHED", "TALKING"], ["1003", "ESTABLISHED", "TALKING"],
     ]);
     await c.request({ op: "disconnect", callId: original, address: "1003" });
+    expectValid(c);
+  });
+
+  it("silent monitoring: startMonitor on a new idle call, the monitor call in JDG MSC p.1593's order, then the agent's call hears of it", async () => {
+    const c = await connected(bridge);
+    const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
+    const gc1 = made.result.callId;
+    await c.waitForEvent(0, (e) => e.id === "CallCtlTermConnRingingEv" && e.callId === gc1, "ringing");
+    // not yet talking: Cisco's precondition fails
+    expect(await c.request({ op: "startMonitor", callId: gc1, address: "1002", monitor: "1901" })).toMatchObject({
+      ok: false, error: { exception: "InvalidStateException", message: "the monitored terminal connection is not TALKING" },
+    });
+    const beforeAnswer = c.frames.length;
+    await c.request({ op: "answer", callId: gc1, address: "1002" });
+    await c.waitForEvent(beforeAnswer, (e) => e.id === "CallCtlTermConnTalkingEv" && e.address === "1002", "1002 talking");
+    const mark = c.frames.length;
+    const started = await c.request({ op: "startMonitor", callId: gc1, address: "1002", monitor: "1901", monitorType: 1, tone: 3 });
+    expect(started).toMatchObject({ ok: true, result: { callId: expect.any(String) } });
+    const gc2 = started.result.callId;
+    expect(gc2).not.toBe(gc1);
+    await c.waitForEvent(mark, (e) => e.id === "CiscoTermConnMonitorInitiatorInfoEv", "the initiator info");
+    const events = c.eventsAfter(mark).filter((e) => e.callId === gc1 || e.callId === gc2);
+    expect(events.map((e) => [e.id, e.callId === gc1 ? "gc1" : "gc2", e.address ?? null, e.addressType ?? null])).toEqual([
+      ["CallActiveEv", "gc2", null, null], ["ConnCreatedEv", "gc2", "1901", 1], ["ConnConnectedEv", "gc2", "1901", 1], ["CallCtlConnInitiatedEv", "gc2", "1901", 1],
+      ["TermConnCreatedEv", "gc2", "1901", null], ["TermConnActiveEv", "gc2", "1901", null], ["CallCtlTermConnTalkingEv", "gc2", "1901", null],
+      ["CallCtlConnDialingEv", "gc2", "1901", 1], ["CallCtlConnEstablishedEv", "gc2", "1901", 1],
+      ["ConnCreatedEv", "gc2", "1002", 5], ["ConnInProgressEv", "gc2", "1002", 5], ["CallCtlConnOfferedEv", "gc2", "1002", 5], ["ConnAlertingEv", "gc2", "1002", 5],
+      ["CallCtlConnAlertingEv", "gc2", "1002", 5], ["ConnConnectedEv", "gc2", "1002", 5], ["CallCtlConnEstablishedEv", "gc2", "1002", 5],
+      ["CiscoTermConnMonitorTargetInfoEv", "gc2", "1901", null],
+      ["CiscoTermConnMonitoringStartEv", "gc1", "1002", null], ["CiscoTermConnMonitorInitiatorInfoEv", "gc1", "1002", null],
+    ]);
+    expect(events[0]).toMatchObject({ callingAddress: "1901", calledAddress: "1002" });
+    expect(events.find((e) => e.id === "CiscoTermConnMonitorTargetInfoEv")).toMatchObject({ terminal: "CTIP1901", targetAddress: "1002", targetTerminal: "SEP0000000A1002" });
+    expect(events.find((e) => e.id === "CiscoTermConnMonitoringStartEv")).toMatchObject({ terminal: "SEP0000000A1002", monitorType: 1, toneDirection: 3, monitorCallId: gc2 });
+    expect(events.find((e) => e.id === "CiscoTermConnMonitorInitiatorInfoEv")).toMatchObject({ initiatorAddress: "1901", initiatorTerminal: "CTIP1901", initiatorAddressType: 1 });
+    // a snapshot marks the agent's leg of the monitor call
+    const snap = Snapshot.parse((await c.request({ op: "snapshot" })).result);
+    expect(snap.calls.find((k) => k.callId === gc2)?.connections).toEqual([
+      { address: "1901", state: "ESTABLISHED", terminalState: "TALKING" }, { address: "1002", state: "ESTABLISHED", addressType: 5 },
+    ]);
     expectValid(c);
   });
 
@@ -175,7 +219,7 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     const before = c.frames.length;
     expect(await c.request({ op: "selectRoute", callId: route.callId, address: "1500", destination: "1004" })).toMatchObject({ ok: true });
     await c.waitForEvent(before, (e) => e.id === "CallCtlTermConnRingingEv" && e.address === "1004", "ringing at 1004");
-    const events = c.eventsAfter(before);
+    const events = c.eventsAfter(before).filter((e) => e.callId === route.callId);
     expect(trail(events).slice(0, 4)).toEqual([["RouteUsedEv", "1500", 100], ["RouteEndEv", "1500", 100], ["ConnDisconnectedEv", "1500", 210], ["CallCtlConnDisconnectedEv", "1500", 210]]);
     expect(events[0]).toMatchObject({ routeUsed: "1004", callId: route.callId });
     expect(events.find((e) => e.id === "CallCtlTermConnRingingEv")).toMatchObject({ callId: route.callId, lastRedirectedAddress: "1500" });
@@ -202,7 +246,7 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     expect(await bridge.control("device-oos 1003")).toBe("ok");
     expect(await bridge.control("device-is 1003")).toBe("ok");
     await c.waitForEvent(mark, (e) => e.id === "CiscoAddrInServiceEv", "back in service");
-    expect(c.eventsAfter(mark).map((e) => [e.id, e.address ?? null, e.terminal, e.oosCause ?? null])).toEqual([
+    expect(c.eventsAfter(mark).filter((e) => e.terminal === "SEP0000000A1003").map((e) => [e.id, e.address ?? null, e.terminal, e.oosCause ?? null])).toEqual([
       ["CiscoTermOutOfServiceEv", null, "SEP0000000A1003", 1005], ["CiscoAddrOutOfServiceEv", "1003", "SEP0000000A1003", 1005],
       ["CiscoTermInServiceEv", null, "SEP0000000A1003", null], ["CiscoAddrInServiceEv", "1003", "SEP0000000A1003", null],
     ]);
@@ -283,6 +327,28 @@ describe("JTAPI bridge start-up", () => {
       await b.stop();
     }
   }, 30_000);
+
+  it("pages a snapshot larger than a page: response frames of one id, all but the last with more:true, joined in order", async () => {
+    const b = await startBridge({}, { FAKE_JTAPI_EXTRA_PHONES: "6000" });
+    try {
+      const c = await BridgeConnection.open(b.port);
+      open.push(c);
+      await c.hello();
+      c.send({ type: "request", id: 7, op: "snapshot" });
+      await c.waitFor((f) => f.type === "response" && f.id === 7 && !f.more, "the last page");
+      const pages = c.frames.filter((f) => f.type === "response" && f.id === 7);
+      expect(pages.length).toBeGreaterThan(1);
+      expect(pages.map((p) => p.more ?? false)).toEqual([...pages.slice(1).map(() => true), false]);
+      for (const p of pages) expect(JSON.stringify(p).length).toBeLessThanOrEqual(1024 * 1024);
+      const addresses = pages.flatMap((p) => Snapshot.parse(p.result).addresses.map((a) => a.address));
+      expect(addresses).toHaveLength(9 + 6000);
+      expect(addresses.slice(0, 2)).toEqual(["1001", "1002"]);
+      expect(addresses.at(-1)).toBe("25999");
+      expect(c.invalid).toEqual([]);
+    } finally {
+      await b.stop();
+    }
+  }, 60_000);
 
   it("exits when its standard input closes (the link agent is gone)", async () => {
     const b = await startBridge();

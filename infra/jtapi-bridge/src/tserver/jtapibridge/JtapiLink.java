@@ -33,7 +33,6 @@ import com.cisco.jtapi.extensions.CiscoTermConnMonitorTargetInfoEv;
 import com.cisco.jtapi.extensions.CiscoTermConnMonitoringEndEv;
 import com.cisco.jtapi.extensions.CiscoTermConnMonitoringStartEv;
 import com.cisco.jtapi.extensions.CiscoTerminal;
-import com.cisco.jtapi.extensions.CiscoTerminalConnection;
 import com.cisco.jtapi.extensions.CiscoTerminalObserver;
 import com.cisco.jtapi.extensions.CiscoTransferEndEv;
 import com.cisco.jtapi.extensions.CiscoTransferStartEv;
@@ -118,8 +117,7 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
 
     private static final class Monitor {
         final Call monitorCall;
-        final String monitorAddress;
-        Monitor(Call monitorCall, String monitorAddress) { this.monitorCall = monitorCall; this.monitorAddress = monitorAddress; }
+        Monitor(Call monitorCall) { this.monitorCall = monitorCall; }
     }
 
     private final BridgeConfig config;
@@ -328,16 +326,22 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
         synchronized (out) {
             busy++;
         }
-        JsonObject response;
+        List<JsonObject> response = new ArrayList<>();
         try {
             JsonObject result = run(op, request);
-            response = Json.obj("type", "response", "id", id, "ok", true, "result", result);
+            // a result too large for one frame goes as pages of one id, all but the last with more:true
+            List<JsonObject> pages = Pages.split(result, Pages.PAGE_BYTES);
+            for (int i = 0; i < pages.size(); i++) {
+                JsonObject r = Json.obj("type", "response", "id", id, "ok", true, "result", pages.get(i));
+                if (i < pages.size() - 1) r.addProperty("more", true);
+                response.add(r);
+            }
         } catch (Exception e) {
-            response = Json.obj("type", "response", "id", id, "ok", false, "error", Errors.of(e));
+            response.add(Json.obj("type", "response", "id", id, "ok", false, "error", Errors.of(e)));
             log.info("request failed", "op", op, "exception", e.getClass().getName(), "message", String.valueOf(e.getMessage()));
         }
         synchronized (out) {
-            from.send(response);
+            for (JsonObject r : response) from.send(r);
             busy = Math.max(0, busy - 1);
             if (busy == 0 && peer == from) {
                 for (JsonObject f : held) from.send(f);
@@ -451,7 +455,7 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
         // Cisco: startMonitor is invoked on a new idle call; that call is the monitor call
         CiscoCall monitorCall = (CiscoCall) provider.createCall();
         synchronized (monitors) {
-            monitors.put(agentCall, new Monitor(monitorCall, monitorAddress.getName()));
+            monitors.put(agentCall, new Monitor(monitorCall));
         }
         try {
             monitorCall.startMonitor(terminalOf(monitorAddress), monitorAddress, agentTc, monitorType, toneDirection);
@@ -615,6 +619,10 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
                 if (conn.getAddress() == null) continue;
                 JsonObject o = Json.obj("address", conn.getAddress().getName(),
                     "state", conn instanceof CallControlConnection ? connectionState(((CallControlConnection) conn).getCallControlState()) : "UNKNOWN");
+                // the agent's leg of a monitor call is a MONITORING_TARGET address: the agent must not read it as its own call
+                if (conn.getAddress() instanceof CiscoAddress && ((CiscoAddress) conn.getAddress()).getType() == CiscoAddress.MONITORING_TARGET) {
+                    o.addProperty("addressType", CiscoAddress.MONITORING_TARGET);
+                }
                 TerminalConnection[] tcs = conn.getTerminalConnections();
                 if (tcs != null && tcs.length > 0 && tcs[0] instanceof CallControlTerminalConnection) {
                     o.addProperty("terminalState", terminalConnectionState(((CallControlTerminalConnection) tcs[0]).getCallControlState()));
@@ -809,6 +817,8 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
         // observers added to addresses with calls get those calls replayed (cause SNAPSHOT): the snapshot result has them
         if (ev.getCause() == Ev.CAUSE_SNAPSHOT && !(ev instanceof CiscoOutOfServiceEv)) return null;
         JsonObject e = Json.obj("id", id, "cause", cause(ev));
+        // META_CALL_TRANSFERRING / META_CALL_MERGING mark the moves of a transfer or conference for the agent
+        if (ev.getMetaCode() != 0) e.addProperty("metaCode", ev.getMetaCode());
         if (ev instanceof CallEv) {
             Call call = ((CallEv) ev).getCall();
             if (ev instanceof CiscoTransferStartEv) call = orSame(((CiscoTransferStartEv) ev).getFinalCall(), call);
@@ -854,25 +864,25 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
                 if (controller != null) e.addProperty("address", controller);
             }
         }
-        if (ev instanceof CiscoTermConnMonitoringStartEv || ev instanceof CiscoTermConnMonitoringEndEv) {
-            boolean start = ev instanceof CiscoTermConnMonitoringStartEv;
-            e.addProperty("monitorType", start ? ((CiscoTermConnMonitoringStartEv) ev).getMonitorType() : 0);
-            if (!start) e.remove("monitorType");
-            Monitor m;
+        if (ev instanceof CiscoTermConnMonitoringStartEv) {
+            CiscoTermConnMonitoringStartEv m = (CiscoTermConnMonitoringStartEv) ev;
+            e.addProperty("monitorType", m.getMonitorType());
+            e.addProperty("toneDirection", m.getToneDirection());
+            // not a JTAPI accessor: the monitor call of this bridge's own startMonitor on the agent's call
+            Monitor own;
             synchronized (monitors) {
-                Call agentCall = ((CallEv) ev).getCall();
-                m = start ? monitors.get(agentCall) : monitors.remove(agentCall);
+                own = monitors.get(((CallEv) ev).getCall());
             }
-            if (m != null) {
-                e.addProperty("monitorCallId", callId(m.monitorCall));
-                e.addProperty("monitorAddress", m.monitorAddress);
-            } else if (start) {
-                TerminalConnection tc = ((TermConnEv) ev).getTerminalConnection();
-                if (tc instanceof CiscoTerminalConnection) {
-                    CiscoMonitorInitiatorInfo info = ((CiscoTerminalConnection) tc).getCiscoMonitorInitiatorInfo();
-                    if (info != null && info.getAddress() != null) e.addProperty("monitorAddress", info.getAddress().getName());
-                }
+            if (own != null) e.addProperty("monitorCallId", callId(own.monitorCall));
+        } else if (ev instanceof CiscoTermConnMonitoringEndEv) {
+            CiscoTermConnMonitoringEndEv m = (CiscoTermConnMonitoringEndEv) ev;
+            e.addProperty("monitorType", m.getMonitorType());
+            e.addProperty("toneDirection", m.getToneDirection());
+            Monitor own;
+            synchronized (monitors) {
+                own = monitors.remove(((CallEv) ev).getCall());
             }
+            if (own != null) e.addProperty("monitorCallId", callId(own.monitorCall));
         }
         if (ev instanceof CiscoTermConnMonitorInitiatorInfoEv) {
             CiscoMonitorInitiatorInfo info = ((CiscoTermConnMonitorInitiatorInfoEv) ev).getCiscoMonitorInitiatorInfo();

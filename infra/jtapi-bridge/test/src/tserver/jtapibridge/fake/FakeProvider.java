@@ -14,6 +14,11 @@ import com.cisco.jtapi.extensions.CiscoTermOutOfServiceEv;
 import com.cisco.jtapi.extensions.CiscoAddrInServiceEv;
 import com.cisco.jtapi.extensions.CiscoAddrOutOfServiceEv;
 import com.cisco.jtapi.extensions.CiscoTransferEndEv;
+import com.cisco.jtapi.extensions.CiscoMonitorInitiatorInfo;
+import com.cisco.jtapi.extensions.CiscoMonitorTargetInfo;
+import com.cisco.jtapi.extensions.CiscoTermConnMonitorInitiatorInfoEv;
+import com.cisco.jtapi.extensions.CiscoTermConnMonitorTargetInfoEv;
+import com.cisco.jtapi.extensions.CiscoTermConnMonitoringStartEv;
 import com.cisco.jtapi.extensions.CiscoTransferStartEv;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -101,6 +106,9 @@ public final class FakeProvider implements CiscoProvider {
             FakeRemoteTerminal t = new FakeRemoteTerminal("CTIRD" + dn, add(new FakeAddress(this, dn)));
             t.rds.add(new FakeRemoteTerminal.Rd("mobile-" + dn, "061100000" + dn.charAt(3), true));
         }
+        // a larger cluster, for paged snapshots
+        int extra = Integer.parseInt(System.getenv().getOrDefault("FAKE_JTAPI_EXTRA_PHONES", "0"));
+        for (int i = 0; i < extra; i++) new FakeTerminal("SEP00000B" + (20000 + i), add(new FakeAddress(this, Integer.toString(20000 + i))));
         // the provider comes into service after it is returned (ProvInServiceEv), as Cisco's does
         eventThread.execute(() -> setInService(true));
     }
@@ -353,6 +361,46 @@ public final class FakeProvider implements CiscoProvider {
         return place(consult, talking.connection.address, dest, true);
     }
 
+    /**
+     * CiscoCall.startMonitor on a new idle call, in the order of JDG MSC p.1593 (link-agent/test/golden/
+     * monitoring-jdg-p1593.json): the monitor call is placed from the initiator, the agent's DN joins it as a
+     * MONITORING_TARGET address (offered, alerting, established), the initiator learns its target; then the
+     * agent's call hears that monitoring started and who the initiator is. (CiscoRTPInputStartedEv, which the
+     * protocol does not carry, is left out.)
+     */
+    synchronized Connection[] startMonitor(FakeCall monitorCall, FakeTerminal t, FakeAddress initiator, FakeTerminalConnection agent, int type, int tone)
+        throws InvalidStateException {
+        if (!monitorCall.connections.isEmpty()) throw new FakeExceptions.State(monitorCall, InvalidStateException.CALL_OBJECT, "call must be IDLE");
+        if (agent.state != CallControlTerminalConnection.TALKING) throw new FakeExceptions.State(agent, InvalidStateException.TERMINAL_CONNECTION_OBJECT, "the monitored terminal connection is not TALKING");
+        if (!t.inService) throw new FakeExceptions.State(t, InvalidStateException.TERMINAL_OBJECT, "the monitoring terminal is out of service");
+        FakeCall agentCall = agent.connection.call;
+        FakeTargetAddress target = new FakeTargetAddress(this, agent.connection.address.name);
+        monitorCall.calling = initiator;
+        monitorCall.called = target;
+        monitorCall.active = true;
+        FakeConnection ci = join(monitorCall, initiator);
+        ci.state = CallControlConnection.ESTABLISHED;
+        FakeTerminalConnection ti = new FakeTerminalConnection(ci, t);
+        ci.terminalConnections.add(ti);
+        ti.state = CallControlTerminalConnection.TALKING;
+        fire(monitorCall, Events.of(CallActiveEv.class).with("getCall", monitorCall).build(), conn(ConnCreatedEv.class, ci), conn(ConnConnectedEv.class, ci),
+            conn(CallCtlConnInitiatedEv.class, ci), tc(TermConnCreatedEv.class, ti), tc(TermConnActiveEv.class, ti), tc(CallCtlTermConnTalkingEv.class, ti));
+        fire(monitorCall, conn(CallCtlConnDialingEv.class, ci), conn(CallCtlConnEstablishedEv.class, ci));
+        FakeConnection ct = new FakeConnection(monitorCall, target);
+        monitorCall.connections.add(ct);
+        ct.state = CallControlConnection.ESTABLISHED;
+        CiscoMonitorTargetInfo targetInfo = Events.of(CiscoMonitorTargetInfo.class).with("getAddress", agent.connection.address).with("getTerminalName", agent.terminal.name).build();
+        fire(monitorCall, conn(ConnCreatedEv.class, ct), conn(ConnInProgressEv.class, ct), conn(CallCtlConnOfferedEv.class, ct), conn(ConnAlertingEv.class, ct),
+            conn(CallCtlConnAlertingEv.class, ct), conn(ConnConnectedEv.class, ct), conn(CallCtlConnEstablishedEv.class, ct),
+            Events.of(CiscoTermConnMonitorTargetInfoEv.class).with("getCall", monitorCall).with("getTerminalConnection", ti).with("getCiscoMonitorTargetInfo", targetInfo).build());
+        CiscoMonitorInitiatorInfo initiatorInfo = Events.of(CiscoMonitorInitiatorInfo.class).with("getAddress", initiator).with("getTerminalName", t.name).build();
+        fire(agentCall, Events.of(CiscoTermConnMonitoringStartEv.class).with("getCall", agentCall).with("getTerminalConnection", agent)
+                .with("getMonitorType", type).with("getToneDirection", tone).build(),
+            Events.of(CiscoTermConnMonitorInitiatorInfoEv.class).with("getCall", agentCall).with("getTerminalConnection", agent)
+                .with("getCiscoMonitorInitiatorInfo", initiatorInfo).build());
+        return new Connection[] {ci, ct};
+    }
+
     /** Call1.transfer(Call2), in JDG Table 8's order. */
     synchronized void transfer(FakeCall finalCall, FakeCall consult) throws InvalidStateException {
         FakeConnection controllerHeld = null;
@@ -372,7 +420,7 @@ public final class FakeProvider implements CiscoProvider {
         final int r = CiscoFeatureReason.REASON_TRANSFER;
         List<CallEv> first = new ArrayList<>();
         first.add(Events.of(CiscoTransferStartEv.class).with("getCall", finalCall).with("getFinalCall", finalCall).with("getTransferredCall", consult)
-            .with("getTransferControllerAddress", controllerHeld.address).with("getCiscoFeatureReason", r).build());
+            .with("getTransferControllerAddress", controllerHeld.address).with("getCiscoFeatureReason", r).with("getMetaCode", META_CALL_TRANSFERRING).build());
         // the controller leaves the final call
         first.addAll(Arrays.asList(drop(controllerHeld, r)));
         // the consulted party joins the final call in its state
@@ -388,10 +436,10 @@ public final class FakeProvider implements CiscoProvider {
         List<CallEv> second = new ArrayList<>(Arrays.asList(drop(controllerTalking, r)));
         second.addAll(Arrays.asList(drop(consulted, r)));
         consult.invalid = true;
-        second.add(Events.of(CallInvalidEv.class).with("getCall", consult).with("getCiscoFeatureReason", r).build());
+        second.add(Events.of(CallInvalidEv.class).with("getCall", consult).with("getCiscoFeatureReason", r).with("getMetaCode", META_CALL_TRANSFERRING).build());
         fire(consult, second.toArray(new CallEv[0]));
         calls.remove(consult);
-        fire(finalCall, (CallEv) Events.of(CiscoTransferEndEv.class).with("getCall", finalCall).with("getCiscoFeatureReason", r).build());
+        fire(finalCall, (CallEv) Events.of(CiscoTransferEndEv.class).with("getCall", finalCall).with("getCiscoFeatureReason", r).with("getMetaCode", META_CALL_TRANSFERRING).build());
     }
 
     /** RouteSession.selectRoute: the route is used and the route point's connection leaves with REASON_REDIRECT, or reRouteEvent. */
@@ -449,7 +497,7 @@ public final class FakeProvider implements CiscoProvider {
 
     private CallEv conn(Class<?> type, FakeConnection c, int reason) {
         Events.Builder b = Events.of(type).with("getCall", c.call).with("getConnection", c);
-        if (reason != 0) b.with("getCiscoFeatureReason", reason);
+        withReason(b, reason);
         return b.build();
     }
 
@@ -459,11 +507,20 @@ public final class FakeProvider implements CiscoProvider {
 
     private CallEv tc(Class<?> type, FakeTerminalConnection t, int reason) {
         Events.Builder b = Events.of(type).with("getCall", t.connection.call).with("getTerminalConnection", t);
-        if (reason != 0) b.with("getCiscoFeatureReason", reason);
+        withReason(b, reason);
         return b.build();
     }
 
     /** One callback per observer of the call with these events, on the event thread, in order. */
+    /** The feature's reason, and for a transfer the meta code JDG Table 8 gives its moves (Ev.META_CALL_TRANSFERRING). */
+    private static void withReason(Events.Builder b, int reason) {
+        if (reason == 0) return;
+        b.with("getCiscoFeatureReason", reason);
+        if (reason == CiscoFeatureReason.REASON_TRANSFER) b.with("getMetaCode", META_CALL_TRANSFERRING);
+    }
+
+    static final int META_CALL_TRANSFERRING = 134;
+
     private void fire(FakeCall call, CallEv... events) {
         List<CallObserver> to = new ArrayList<>(call.observers);
         eventThread.execute(() -> {

@@ -47,6 +47,13 @@ final class Model {
     private Model() {}
 }
 
+/** The monitored agent's DN as it appears in a monitor call: CiscoAddress.MONITORING_TARGET, no terminal of this provider's. */
+final class FakeTargetAddress extends FakeAddress {
+    FakeTargetAddress(FakeProvider provider, String name) { super(provider, name); }
+    @Override public int getType() { return CiscoAddress.MONITORING_TARGET; }
+    @Override public Terminal[] getTerminals() { return new Terminal[0]; }
+}
+
 class FakeAddress implements CiscoAddress {
     final FakeProvider provider;
     final String name;
@@ -250,8 +257,8 @@ final class FakeCall implements CiscoCall {
     @Override public Connection transfer(String dest) throws MethodNotSupportedException { throw new MethodNotSupportedException("single-step transfer is not in the fake"); }
     @Override public void conference(Call other) throws MethodNotSupportedException { throw new MethodNotSupportedException("conference is not in the fake"); }
     @Override public void setTransferController(TerminalConnection tc) { transferController = (FakeTerminalConnection) tc; }
-    @Override public Connection[] startMonitor(Terminal t, Address a, TerminalConnection tc, int type, int tone) throws MethodNotSupportedException {
-        throw new MethodNotSupportedException("monitoring is not in the fake");
+    @Override public Connection[] startMonitor(Terminal t, Address a, TerminalConnection tc, int type, int tone) throws InvalidStateException {
+        return provider.startMonitor(this, (FakeTerminal) t, (FakeAddress) a, (FakeTerminalConnection) tc, type, tone);
     }
     @Override public Connection[] startMonitor(Terminal t, Address a, int callId, String dn, String device, int type, int tone) throws MethodNotSupportedException {
         throw new MethodNotSupportedException("monitoring is not in the fake");

@@ -10,4 +10,6 @@ import javax.telephony.callcenter.events.*;
 import javax.telephony.capabilities.*;
 
 public interface CiscoTermConnMonitoringEndEv extends TermConnEv {
+    int getMonitorType();
+    int getToneDirection();
 }

@@ -11,4 +11,5 @@ import javax.telephony.capabilities.*;
 
 public interface CiscoTermConnMonitoringStartEv extends TermConnEv {
     int getMonitorType();
+    int getToneDirection();
 }
