@@ -13,6 +13,10 @@ export interface Env {
   /** Ops credential for provisioning (a Worker secret). */
   ADMIN_TOKEN?: string;
   LOG_LEVEL?: string;
+  /** Requests per key (wrangler.toml [[ratelimits]]; absent: no limit). */
+  API_LIMIT?: RateLimit;
+  /** Failed authentications per key id and of the admin token. */
+  AUTH_FAIL_LIMIT?: RateLimit;
 }
 
 /** Durable Object names: every object is scoped by tenant (and site) in its name. */

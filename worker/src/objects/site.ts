@@ -22,6 +22,8 @@ interface AgentAttachment {
 
 export type SendResult = { ok: true; timeoutMs: number } | { ok: false; errorCode: number; errorMessage: string };
 
+/** What a secret option reads as; sent back unchanged, it keeps the secret. */
+const SECRET_MASK = "********";
 /** Agents that stay silent this long (no keepalive, no batch) are taken for dead. */
 const AGENT_SILENCE_MS = 60_000;
 const KEEPALIVE_CHECK_MS = 30_000;
@@ -69,6 +71,10 @@ export class Site extends DurableObject<Env> {
         const att = ws.deserializeAttachment() as AgentAttachment & { active?: boolean };
         if (att?.active) this.activeAgent = att.agentId ?? null;
       }
+      // sockets that died with the runtime leave no close event: the watchdog finds the link down
+      if (this.linkUp && ctx.getWebSockets("agent").length === 0 && (await ctx.storage.getAlarm()) === null) {
+        await ctx.storage.setAlarm(Date.now() + KEEPALIVE_CHECK_MS);
+      }
     });
   }
 
@@ -89,12 +95,16 @@ export class Site extends DurableObject<Env> {
     const spec = sectionSpec(section) ?? [];
     const stored = this.options[section] ?? {};
     const out: Record<string, string> = {};
-    for (const o of spec) out[o.name] = o.secret && stored[o.name] !== undefined ? "********" : optionValue(section, o.name, stored);
+    for (const o of spec) out[o.name] = o.secret && stored[o.name] !== undefined ? SECRET_MASK : optionValue(section, o.name, stored);
     return out;
   }
 
   /** Replaces a section (values already validated by the route). */
   putOptions(section: string, values: Record<string, string>): void {
+    // a GET -> PUT round trip sends the mask back: the secret it stands for stays
+    const spec = sectionSpec(section) ?? [];
+    values = Object.fromEntries(Object.entries(values).map(([name, value]) =>
+      [name, value === SECRET_MASK && spec.find((o) => o.name === name)?.secret && this.options[section]?.[name] !== undefined ? this.options[section]![name]! : value]));
     this.ctx.storage.sql.exec("DELETE FROM options WHERE section = ?", section);
     for (const [name, value] of Object.entries(values)) {
       this.ctx.storage.sql.exec("INSERT INTO options (section, name, value) VALUES (?, ?, ?)", section, name, value);
@@ -201,6 +211,11 @@ export class Site extends DurableObject<Env> {
         try { ws.close(4408, "no keepalive"); } catch { /* gone */ }
         await this.agentGone(ws);
       }
+    }
+    if (this.linkUp && this.agentSockets().length === 0) {
+      log.warn("no link agent connected although the link was up (its socket vanished): link down", { site: this.site });
+      this.activeAgent = null;
+      await this.serial(() => this.setLinkUp(false, new Date().toISOString()));
     }
     await this.armKeepaliveCheck();
   }
@@ -473,6 +488,17 @@ export class Site extends DurableObject<Env> {
       }
     });
     return failures;
+  }
+
+  /** A link key was revoked: the agents that connected with it are cut at once. */
+  async keyRevoked(keyId: string): Promise<void> {
+    for (const ws of this.ctx.getWebSockets("agent")) {
+      const att = ws.deserializeAttachment() as AgentAttachment | null;
+      if (att?.keyId !== keyId) continue;
+      log.warn("link key revoked: closing its agent's socket", { site: this.site, agentId: att.agentId });
+      try { ws.close(4401, "key revoked"); } catch { /* gone */ }
+      await this.agentGone(ws);
+    }
   }
 
   // ---- commands down to the switch (called by Dn objects) ----
