@@ -357,6 +357,13 @@ export class Normalizer {
     return call;
   }
 
+  /** A link went down: the DNs it served are served by none until a snapshot (its own, or another link's) claims them. */
+  releaseLink(link: string): string[] {
+    const released = [...this.owner].filter(([, l]) => l === link).map(([dn]) => dn);
+    for (const dn of released) this.owner.delete(dn);
+    return released;
+  }
+
   /** A link went down: its view of the calls is unknown until its next snapshot. */
   forgetLink(link: string): void {
     this.monitoring.forgetLink(link);

@@ -30,6 +30,8 @@ export type SendResult = { ok: true; timeoutMs: number } | { ok: false; errorCod
  */
 export const AGENT_SILENCE_MS = 9_000;
 const KEEPALIVE_CHECK_MS = 3_000;
+/** What a secret option reads as; sent back unchanged, it keeps the secret. */
+const SECRET_MASK = "********";
 /** How many Dn or Session objects one batch talks to at once. */
 const FAN_OUT = 64;
 /** A batch whose Dn or Session work failed this many times in a row is applied without the failing parts, then repaired by a resync. */
@@ -80,6 +82,10 @@ export class Site extends DurableObject<Env> {
         const att = ws.deserializeAttachment() as AgentAttachment & { active?: boolean };
         if (att?.active) this.activeAgent = att.agentId ?? null;
       }
+      // sockets that died with the runtime leave no close event: the watchdog finds the link down
+      if (this.linkUp && ctx.getWebSockets("agent").length === 0 && (await ctx.storage.getAlarm()) === null) {
+        await ctx.storage.setAlarm(Date.now() + KEEPALIVE_CHECK_MS);
+      }
     });
   }
 
@@ -100,7 +106,7 @@ export class Site extends DurableObject<Env> {
     const spec = sectionSpec(section) ?? [];
     const stored = this.options[section] ?? {};
     const out: Record<string, string> = {};
-    for (const o of spec) out[o.name] = o.secret && stored[o.name] !== undefined ? "********" : optionValue(section, o.name, stored);
+    for (const o of spec) out[o.name] = o.secret && stored[o.name] !== undefined ? SECRET_MASK : optionValue(section, o.name, stored);
     return out;
   }
 
@@ -109,7 +115,7 @@ export class Site extends DurableObject<Env> {
     // a secret sent back as GET shows it (masked) keeps its stored value: GET-modify-PUT works
     const values = { ...given };
     for (const o of sectionSpec(section) ?? []) {
-      if (!o.secret || values[o.name] !== "********") continue;
+      if (!o.secret || values[o.name] !== SECRET_MASK) continue;
       const stored = this.options[section]?.[o.name];
       if (stored === undefined) delete values[o.name];
       else values[o.name] = stored;
@@ -251,6 +257,11 @@ export class Site extends DurableObject<Env> {
         try { ws.close(4408, "no keepalive"); } catch { /* gone */ }
         await this.agentGone(ws);
       }
+    }
+    if (this.linkUp && this.agentSockets().length === 0) {
+      log.warn("no link agent connected although the link was up (its socket vanished): link down", { site: this.site });
+      this.activeAgent = null;
+      await this.serial(() => this.setLinkUp(false, new Date().toISOString()));
     }
     await this.armKeepaliveCheck();
   }
@@ -534,6 +545,17 @@ export class Site extends DurableObject<Env> {
       }
     });
     return failures;
+  }
+
+  /** A link key was revoked: the agents that connected with it are cut at once. */
+  async keyRevoked(keyId: string): Promise<void> {
+    for (const ws of this.ctx.getWebSockets("agent")) {
+      const att = ws.deserializeAttachment() as AgentAttachment | null;
+      if (att?.keyId !== keyId) continue;
+      log.warn("link key revoked: closing its agent's socket", { site: this.site, agentId: att.agentId });
+      try { ws.close(4401, "key revoked"); } catch { /* gone */ }
+      await this.agentGone(ws);
+    }
   }
 
   // ---- commands down to the switch (called by Dn objects) ----
