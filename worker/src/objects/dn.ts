@@ -6,7 +6,7 @@ import type { UserData, UserDataChange } from "./call.js";
 import type { ClientRequest, TEvent } from "../../../shared/client-api.js";
 import { ErrorCode } from "../../../shared/tlib.js";
 import type { CommandOp } from "../../../shared/uplink.js";
-import type { Delivery, DnCall, DnConfig, DnInput } from "../dn/types.js";
+import type { Delivery, DnCall, DnConfig, DnInput, DnSetup } from "../dn/types.js";
 import { addressStatus, applyCallFact, applyPartyChanged, reconcile } from "../dn/calls.js";
 import { errorEvent } from "../errors.js";
 import { type AgentState, agentRequest, applyInvalidDestAction, type InvalidDestAction, loggedOut, parseInvalidDestAction } from "../dn/agent-state.js";
@@ -127,13 +127,24 @@ export class Dn extends DurableObject<Env> {
 
   // ---- configuration (called by the Site, which keeps the index of configured DNs) ----
 
-  configure(identity: DnIdentity, config: DnConfig, linkUp: boolean): void {
+  configure(identity: DnIdentity, config: DnConfig, linkUp: boolean, switchInService = false): void {
     const fresh = !this.meta.identity;
     if (fresh) this.createTables();
     this.meta.identity = identity;
     this.meta.config = config;
-    if (fresh) this.meta.linkUp = linkUp;
+    if (fresh) {
+      this.meta.linkUp = linkUp;
+      this.meta.switchInService = switchInService;
+    }
     this.saveMeta();
+  }
+
+  /** An object not created yet asks its Site whether its number is configured (and starts from what the Site knows). */
+  private async ensureConfigured(identity: DnIdentity): Promise<boolean> {
+    if (this.meta.identity) return true;
+    const setup = await siteStub(this.env, identity.tenant, identity.site).dnSetup(identity.number);
+    if (setup && !this.meta.identity) this.configure(setup.identity, setup.config, setup.linkUp, setup.switchInService);
+    return !!this.meta.identity;
   }
 
   getConfig(): DnConfig | null {
@@ -161,7 +172,8 @@ export class Dn extends DurableObject<Env> {
 
   // ---- switch facts, in stream order (called by the Site) ----
 
-  applySwitch(inputs: DnInput[]): Delivery[] {
+  applySwitch(inputs: DnInput[], setup?: DnSetup): Delivery[] {
+    if (!this.meta.identity && setup) this.configure(setup.identity, setup.config, setup.linkUp, setup.switchInService);
     const identity = this.meta.identity;
     if (!identity) return [];
     const metaBefore = JSON.stringify(this.meta);
@@ -330,7 +342,8 @@ export class Dn extends DurableObject<Env> {
   // ---- silent monitoring (MonitorNextCall, one call) ----
 
   /** Arms monitoring of this DN's next call for `by`; refused when another DN already waits for it. */
-  armMonitor(by: string): { ok: true } | { ok: false; code: number; message: string } {
+  async armMonitor(by: string, target?: DnIdentity): Promise<{ ok: true } | { ok: false; code: number; message: string }> {
+    if (target) await this.ensureConfigured(target);
     if (!this.meta.identity || !this.meta.config) return { ok: false, code: ErrorCode.DNNotConfigured, message: "the DN to monitor is not configured" };
     if (this.meta.monitorNext && this.meta.monitorNext !== by) return { ok: false, code: ErrorCode.ResourceSeized, message: `DN ${this.meta.identity.number}'s next call is already monitored by ${this.meta.monitorNext}` };
     this.meta.monitorNext = by;
@@ -407,6 +420,7 @@ export class Dn extends DurableObject<Env> {
       if (toAll) await Promise.all([...this.sessions].filter((s) => s !== req.sessionId).map((s) => this.deliverTo(s, [stamped]).catch(() => undefined)));
       return { status: 200, referenceID: req.referenceID, event: mine };
     };
+    if (!this.meta.identity) await this.ensureConfigured({ tenant: req.tenant, site: req.site, number: dn });
     const identity = this.meta.identity;
     if (!identity || !this.meta.config) return fail(ErrorCode.DNNotConfigured, `DN ${dn} is not configured on site ${req.site}`);
 
@@ -464,7 +478,7 @@ export class Dn extends DurableObject<Env> {
           return answer({ event: "EventMonitoringCancelled", thisDN: dn, otherDN: req.otherDN }, true);
         }
         if (this.calls.size > 0) return fail(ErrorCode.DNBusy, `DN ${dn} has a call: a monitoring DN carries one call at a time`);
-        const armed = await target.armMonitor(dn);
+        const armed = await target.armMonitor(dn, { tenant: identity.tenant, site: identity.site, number: req.otherDN });
         if (!armed.ok) return fail(armed.code, armed.message);
         return answer({ event: "EventMonitoringNextCall", thisDN: dn, otherDN: req.otherDN, monitorNextCallType: 0 }, true);
       }

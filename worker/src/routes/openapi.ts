@@ -91,7 +91,10 @@ export const openapi = {
       get: { summary: "A section's options (config key); secrets are masked", responses: { 200: { description: "options" } } },
       put: { summary: "Replace a section's options (config key)", requestBody: json({ type: "object", additionalProperties: { type: "string" } }), responses: { 200: { description: "stored" }, 400: { description: "unknown option or bad value, named" } } },
     },
-    "/v1/sites/{site}/dns": { get: { summary: "DN objects (config key)", responses: { 200: { description: "dns" } } } },
+    "/v1/sites/{site}/dns": {
+      get: { summary: "DN objects (config key); ?limit= pages, ?after= continues", parameters: [{ name: "limit", in: "query", schema: { type: "integer" } }, { name: "after", in: "query", schema: { type: "string" } }], responses: { 200: { description: "dns (and next, with limit)" } } },
+      put: { summary: "Create or replace up to 10,000 DN objects at once (one resync)", requestBody: json({ type: "object", properties: { dns: { type: "array", items: { allOf: [{ $ref: "#/components/schemas/DnObject" }, { type: "object", required: ["number"], properties: { number: { type: "string" } } }] } } } }), responses: { 200: { description: "{ created, replaced }" }, 400: { description: "a bad entry, named" } } },
+    },
     "/v1/sites/{site}/dns/{number}": {
       get: { summary: "A DN object", responses: { 200: { description: "dn" }, 404: { description: "none" } } },
       put: { summary: "Create or replace a DN object", requestBody: json({ $ref: "#/components/schemas/DnObject" }), responses: { 201: { description: "created" }, 200: { description: "replaced" } } },
