@@ -6,7 +6,7 @@ import type { UserData, UserDataChange } from "./call.js";
 import type { ClientRequest, TEvent } from "../../../shared/client-api.js";
 import { CallType, ErrorCode, SwitchSpecificType } from "../../../shared/tlib.js";
 import type { CommandOp, DnSwitchEvent, SnapshotDn } from "../../../shared/uplink.js";
-import type { Delivery, DnCall, DnConfig, DnInput } from "../dn/types.js";
+import type { Delivery, DnCall, DnConfig, DnInput, DnSetup } from "../dn/types.js";
 import { addressStatus, applyCallFact, applyPartyChanged, reconcile } from "../dn/calls.js";
 import { errorEvent } from "../errors.js";
 import { type AgentState, agentRequest, applyInvalidDestAction, type InvalidDestAction, loggedOut, parseInvalidDestAction } from "../dn/agent-state.js";
@@ -161,13 +161,24 @@ export class Dn extends DurableObject<Env> {
 
   // ---- configuration (called by the Site, which keeps the index of configured DNs) ----
 
-  configure(identity: DnIdentity, config: DnConfig, linkUp: boolean): void {
+  configure(identity: DnIdentity, config: DnConfig, linkUp: boolean, switchInService = false): void {
     const fresh = !this.meta.identity;
     if (fresh) this.createTables();
     this.meta.identity = identity;
     this.meta.config = config;
-    if (fresh) this.meta.linkUp = linkUp;
+    if (fresh) {
+      this.meta.linkUp = linkUp;
+      this.meta.switchInService = switchInService;
+    }
     this.saveMeta();
+  }
+
+  /** An object not created yet asks its Site whether its number is configured (and starts from what the Site knows). */
+  private async ensureConfigured(identity: DnIdentity): Promise<boolean> {
+    if (this.meta.identity) return true;
+    const setup = await siteStub(this.env, identity.tenant, identity.site).dnSetup(identity.number);
+    if (setup && !this.meta.identity) this.configure(setup.identity, setup.config, setup.linkUp, setup.switchInService);
+    return !!this.meta.identity;
   }
 
   getConfig(): DnConfig | null {
@@ -202,7 +213,8 @@ export class Dn extends DurableObject<Env> {
    * deliveries they produced then are returned again (the Site resends a batch it could not finish),
    * and the Sessions skip the ones they already stored.
    */
-  applySwitch(inputs: DnInput[], stream?: string): Delivery[] {
+  applySwitch(inputs: DnInput[], stream?: string, setup?: DnSetup): Delivery[] {
+    if (!this.meta.identity && setup) this.configure(setup.identity, setup.config, setup.linkUp, setup.switchInService);
     const identity = this.meta.identity;
     if (!identity) return [];
     const metaBefore = JSON.stringify(this.meta);
@@ -390,7 +402,7 @@ export class Dn extends DurableObject<Env> {
         const { destination, action } = pending.route;
         const identity = this.meta.identity!;
         // the agent at the unavailable destination stops being routable (feature F1)
-        this.ctx.waitUntil(dnStub(this.env, identity.tenant, identity.site, destination).invalidDestination(action)
+        this.ctx.waitUntil(dnStub(this.env, identity.tenant, identity.site, destination).invalidDestination(action, { tenant: identity.tenant, site: identity.site, number: destination })
           .catch((err) => log.warn("could not apply route-invalid-dest-action", { dn: destination, error: String(err) })));
       }
       return;
@@ -440,7 +452,8 @@ export class Dn extends DurableObject<Env> {
   // ---- silent monitoring (MonitorNextCall, one call) and remote observers: feature F2 (dn/monitor.ts) ----
 
   /** Arms monitoring of this DN's next call for `by`; refused when another DN already waits for it. Its own clients hear of it too (PSDK). */
-  async armMonitor(by: string, notify: string[] = []): Promise<{ ok: true } | { ok: false; code: number; message: string }> {
+  async armMonitor(by: string, notify: string[] = [], target?: DnIdentity): Promise<{ ok: true } | { ok: false; code: number; message: string }> {
+    if (target) await this.ensureConfigured(target);
     if (!this.meta.identity || !this.meta.config) return { ok: false, code: ErrorCode.DNNotConfigured, message: "the DN to monitor is not configured" };
     if (this.meta.monitorNext && this.meta.monitorNext !== by) return { ok: false, code: ErrorCode.ResourceSeized, message: `DN ${this.meta.identity.number}'s next call is already monitored by ${this.meta.monitorNext}` };
     this.meta.monitorNext = by;
@@ -518,7 +531,9 @@ export class Dn extends DurableObject<Env> {
   }
 
   /** On a destination DN: a monitor call will arrive here for a remote observer (an ISCC-like transaction of the CTI port's Dn). */
-  expectRemoteObserver(expectation: RemoteObserverExpectation): { ok: true } | { ok: false; code: number; message: string } {
+  async expectRemoteObserver(expectation: RemoteObserverExpectation, target?: DnIdentity): Promise<{ ok: true } | { ok: false; code: number; message: string }> {
+    // an idle DN has no object yet (issue 13): it starts from what its Site knows
+    if (target) await this.ensureConfigured(target);
     const identity = this.meta.identity;
     if (!identity || !this.meta.config) return { ok: false, code: expectation.requester ? ErrorCode.BadDestinationDN : ErrorCode.DNNotConfigured, message: "the destination DN is not configured at that location" };
     const now = Date.now();
@@ -575,7 +590,7 @@ export class Dn extends DurableObject<Env> {
       ...(location ? { requester: { sessionId: req.sessionId, location } } : {}), expiresAt: Date.now() + timeout * 1000,
     };
     const destination = dnStub(this.env, identity.tenant, site, req.otherDN!);
-    const recorded = await destination.expectRemoteObserver(expectation);
+    const recorded = await destination.expectRemoteObserver(expectation, { tenant: identity.tenant, site, number: req.otherDN! });
     if (!recorded.ok) {
       // a local destination that is not configured here is an ordinary transfer target: nobody to tell
       if (!location && recorded.code === ErrorCode.DNNotConfigured) return {};
@@ -750,7 +765,8 @@ export class Dn extends DurableObject<Env> {
   // ---- emulated agent state ----
 
   /** A call routed here failed as an invalid destination: apply route-invalid-dest-action (F1). */
-  async invalidDestination(requestAction: InvalidDestAction | null): Promise<void> {
+  async invalidDestination(requestAction: InvalidDestAction | null, target?: DnIdentity): Promise<void> {
+    if (target) await this.ensureConfigured(target);
     const identity = this.meta.identity;
     if (!identity || !this.meta.config) return;
     const action = requestAction
@@ -801,6 +817,7 @@ export class Dn extends DurableObject<Env> {
       if (toAll) await Promise.all([...this.sessions].filter((s) => s !== req.sessionId).map((s) => this.deliverTo(s, [stamped]).catch(() => undefined)));
       return { status: 200, referenceID: req.referenceID, event: mine };
     };
+    if (!this.meta.identity) await this.ensureConfigured({ tenant: req.tenant, site: req.site, number: dn });
     const identity = this.meta.identity;
     if (!identity || !this.meta.config) return fail(ErrorCode.DNNotConfigured, `DN ${dn} is not configured on site ${req.site}`);
 
@@ -882,7 +899,7 @@ export class Dn extends DurableObject<Env> {
         const limit = checkMonitorRequest(req.monitorNextCallType, req.extensions);
         if (limit) return fail(limit.code, limit.message);
         if (this.calls.size > 0) return fail(ErrorCode.DNBusy, `DN ${dn} has a call: a CTI port carries one call at a time`);
-        const armed = await target.armMonitor(dn, here);
+        const armed = await target.armMonitor(dn, here, { tenant: identity.tenant, site: identity.site, number: req.otherDN });
         if (!armed.ok) return fail(armed.code, armed.message);
         const previous = this.meta.monitoring;
         this.meta.monitoring = req.otherDN;

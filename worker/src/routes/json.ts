@@ -3,11 +3,11 @@ import type { Context } from "hono";
 /** Largest request body the API reads. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
+export async function readJson(c: Context, maxBytes = MAX_BODY_BYTES): Promise<{ ok: true; value: unknown } | { ok: false; error: string }> {
   const length = Number(c.req.header("content-length") ?? "0");
-  if (length > MAX_BODY_BYTES) return { ok: false, error: `body larger than ${MAX_BODY_BYTES} bytes` };
+  if (length > maxBytes) return { ok: false, error: `body larger than ${maxBytes} bytes` };
   const text = await c.req.text();
-  if (text.length > MAX_BODY_BYTES) return { ok: false, error: `body larger than ${MAX_BODY_BYTES} bytes` };
+  if (text.length > maxBytes) return { ok: false, error: `body larger than ${maxBytes} bytes` };
   const nesting = tooDeep(text);
   if (nesting) return { ok: false, error: `body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels` };
   try {
