@@ -55,4 +55,6 @@ export interface DnSetup {
   config: DnConfig;
   linkUp: boolean;
   switchInService: boolean;
+  /** The switch's kind of device, when a snapshot listed it while it had no object. */
+  kind?: SnapshotDn["kind"];
 }

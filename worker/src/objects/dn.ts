@@ -161,9 +161,10 @@ export class Dn extends DurableObject<Env> {
 
   // ---- configuration (called by the Site, which keeps the index of configured DNs) ----
 
-  configure(identity: DnIdentity, config: DnConfig, linkUp: boolean, switchInService = false): void {
+  configure(identity: DnIdentity, config: DnConfig, linkUp: boolean, switchInService = false, kind?: SnapshotDn["kind"]): void {
     const fresh = !this.meta.identity;
     if (fresh) this.createTables();
+    if (kind && !this.meta.kind) this.meta.kind = kind;
     this.meta.identity = identity;
     this.meta.config = config;
     if (fresh) {
@@ -177,7 +178,7 @@ export class Dn extends DurableObject<Env> {
   private async ensureConfigured(identity: DnIdentity): Promise<boolean> {
     if (this.meta.identity) return true;
     const setup = await siteStub(this.env, identity.tenant, identity.site).dnSetup(identity.number);
-    if (setup && !this.meta.identity) this.configure(setup.identity, setup.config, setup.linkUp, setup.switchInService);
+    if (setup && !this.meta.identity) this.configure(setup.identity, setup.config, setup.linkUp, setup.switchInService, setup.kind);
     return !!this.meta.identity;
   }
 
@@ -214,7 +215,7 @@ export class Dn extends DurableObject<Env> {
    * and the Sessions skip the ones they already stored.
    */
   applySwitch(inputs: DnInput[], stream?: string, setup?: DnSetup): Delivery[] {
-    if (!this.meta.identity && setup) this.configure(setup.identity, setup.config, setup.linkUp, setup.switchInService);
+    if (!this.meta.identity && setup) this.configure(setup.identity, setup.config, setup.linkUp, setup.switchInService, setup.kind);
     const identity = this.meta.identity;
     if (!identity) return [];
     const metaBefore = JSON.stringify(this.meta);

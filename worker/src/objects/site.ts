@@ -3,7 +3,7 @@
 // hand-off of switch events to Dn objects and of the resulting T-Library events to Sessions.
 import { DurableObject } from "cloudflare:workers";
 import { type Env, dnStub, sessionStub } from "../env.js";
-import { AgentToSite, type AgentEvents, type AgentHello, type SiteCommand, type SiteToAgent, UPLINK_PROTOCOL, SwitchEvent } from "../../../shared/uplink.js";
+import { AgentToSite, type AgentEvents, type AgentHello, type SiteCommand, type SiteToAgent, UPLINK_PROTOCOL, SwitchEvent, type SnapshotDn } from "../../../shared/uplink.js";
 import type { TEvent } from "../../../shared/client-api.js";
 import { ErrorCode } from "../../../shared/tlib.js";
 import type { Delivery, DnConfig, DnInput, DnSetup } from "../dn/types.js";
@@ -49,6 +49,8 @@ export class Site extends DurableObject<Env> {
   private confirmed = new Set<string>();
   /** The switch's service state of idle DNs, from snapshots and service events (forgotten when the link goes down). */
   private idleService = new Map<string, boolean>();
+  /** The switch's kind of each idle DN, from the last snapshot (a Dn starting learns it: F3 refusals depend on it). */
+  private idleKind = new Map<string, SnapshotDn["kind"]>();
   /** A snapshot came since this instance started: a DN missing from idleService is not on the switch. */
   private idleServiceKnown = false;
   /** The link came up and its snapshot is on its way. */
@@ -236,7 +238,8 @@ export class Site extends DurableObject<Env> {
     const known = this.idleService.get(number);
     // not known since this instance started (it was evicted while the link was up): ask the switch again
     if (known === undefined && this.linkUp && !this.idleServiceKnown && !this.snapshotPending) this.scheduleResync();
-    return { identity: { tenant: this.tenant, site: this.site, number }, config, linkUp: this.linkUp, switchInService: known ?? false };
+    const kind = this.idleKind.get(number);
+    return { identity: { tenant: this.tenant, site: this.site, number }, config, linkUp: this.linkUp, switchInService: known ?? false, ...(kind ? { kind } : {}) };
   }
 
   /** Only the exceptions are stored (idle DNs out of service): a snapshot of 40,000 lines in service writes nothing. */
@@ -586,9 +589,11 @@ export class Site extends DurableObject<Env> {
         this.snapshotPending = false;
         for (const entry of ev.dns) {
           if (!this.dns.has(entry.dn)) continue;
-          if (!this.live.has(entry.dn) && entry.calls.length === 0) {
+          // a remote terminal always has its object: its service state is also extend-and-connect's (F3), which only the Dn knows
+          if (!this.live.has(entry.dn) && entry.calls.length === 0 && entry.kind !== "remoteTerminal") {
             // an idle DN: its service state stays here, no object, no RPC (a 40,000-DN first sync)
             this.setIdleService(entry.dn, entry.inService);
+            this.idleKind.set(entry.dn, entry.kind);
             continue;
           }
           this.makeLive(entry.dn);
