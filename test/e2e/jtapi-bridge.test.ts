@@ -38,7 +38,10 @@ beforeAll(async () => {
         peer: FAKE_PEER, env: { FAKE_JTAPI_CONTROL_FILE: controlFile, FAKE_JTAPI_PASSWORD: PASSWORD },
       },
     }],
+    waitForLink: false,
   });
+  // the agent waits for the site's options, then starts a JVM: more than the harness's 15 s on a loaded machine
+  await waitForLink(stack.api, stack.keys.client, "site-a", true, 90_000);
 }, 180_000);
 afterAll(async () => { await stack?.stop(); });
 
