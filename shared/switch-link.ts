@@ -46,8 +46,20 @@ export const JtapiCause = {
   TRANSFER: 212,
   CONFERENCE: 207,
   UNHOLD: 214,
-  /** RouteEndEv after the route select timer expired. */
-  TIMEOUT: 215,
+} as const;
+
+/** RouteSession.getCause() values, the `cause` of RouteEndEvent (javax.telephony.callcenter.RouteSession.CAUSE_*). */
+export const RouteCause = {
+  NORMAL: 100,
+  ROUTING_TIMER_EXPIRED: 101,
+  INVALID_DESTINATION: 103,
+} as const;
+
+/** CiscoOutOfServiceEv.CAUSE_* (the `oosCause` of Cisco*OutOfServiceEv). */
+export const OutOfServiceCause = {
+  CALLMANAGER_FAILURE: 1001,
+  DEVICE_UNREGISTERED: 1005,
+  CTIMANAGER_FAILURE: 1007,
 } as const;
 
 /** Ev.getMetaCode() values (javax.telephony.events.Ev.META_*): which higher-level change an event belongs to. */
@@ -98,7 +110,7 @@ export const SwitchOp = z.discriminatedUnion("op", [
   z.object({ op: z.literal("alternate"), callId: z.string(), activeCallId: z.string(), address: dn }),
   /** Drops the DN from the consult call `consultCallId` and retrieves the held call `callId`. */
   z.object({ op: z.literal("reconnect"), callId: z.string(), consultCallId: z.string(), address: dn }),
-  /** Sends a call ringing at `address` on to `destination` (CallControlConnection.redirect). */
+  /** Sends a call ringing at `address`, or offered to the route point `address`, on to `destination` (CallControlConnection.redirect); routes a route point's call. */
   z.object({ op: z.literal("redirect"), callId: z.string(), address: dn, destination: dn }),
   /**
    * Silent monitoring: `monitor` (a CTI port, say) listens to `address`'s call `callId` through the phone's built-in bridge.
@@ -117,8 +129,6 @@ export const SwitchOp = z.discriminatedUnion("op", [
    * or not (false). CiscoRemoteTerminal addRemoteDestination / updateRemoteDestination / setActiveRemoteDestination.
    */
   z.object({ op: z.literal("setRemoteDestination"), address: dn, number: z.string().min(1).max(32), name: z.string().max(64).optional(), active: z.boolean() }),
-  /** Routes a call waiting at a route point (RouteSession.selectRoute); fails when the destination is invalid or out of service. */
-  z.object({ op: z.literal("selectRoute"), callId: z.string(), address: dn, destination: dn }),
 ]);
 export type SwitchOp = z.infer<typeof SwitchOp>;
 
@@ -237,10 +247,10 @@ export const JtapiEvent = z.object({
   /** CiscoProvTerminalRemoteDestinationChangedEv: getRemoteDestinations(), isMyAppLastToSetActiveRD() (per provider). */
   remoteDestinations: z.array(RemoteDestinationInfo).optional(),
   myAppLastToSetActiveRD: z.boolean().optional(),
-  /** Cisco*OutOfServiceEv: CiscoOutOfServiceEv.getCause() (1001 CallManager failure ... 1007 CTIManager failure). */
-  oosCause: z.number().int().optional(),
   /** RouteUsedEv: the destination the call was routed to. */
   routeUsed: z.string().optional(),
+  /** Cisco*OutOfServiceEv: CiscoOutOfServiceEv.getCause() (OutOfServiceCause). */
+  oosCause: z.number().int().optional(),
   /** Ev.getMetaCode() (JtapiMeta), when the bridge gives it: META_CALL_TRANSFERRING / META_CALL_MERGING mark the moves of a transfer or conference. */
   metaCode: z.number().int().optional(),
   time: z.string(),

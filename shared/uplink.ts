@@ -55,7 +55,7 @@ export const SwitchEvent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("busy"), time, dn, callId, otherDN: z.string().optional() }),
   /** A call waits at this route point for a routing decision. */
   z.object({ kind: z.literal("routeRequest"), time, dn, callId, otherDN: z.string().optional(), dnis: z.string().optional(), callType }),
-  /** The call left this route point for `otherDN` (selected by the application). */
+  /** The call left this route point for `otherDN`: routed by the application, or the switch's default route after the route select timer. */
   z.object({ kind: z.literal("routeUsed"), time, dn, callId, otherDN: z.string() }),
   z.object({ kind: z.literal("released"), time, dn, callId, cause: z.enum(["normal", "busy", "noAnswer", "failed", "transferred", "redirected", "conferenced"]) }),
   /** A conference: `otherDN` joined this DN's call (added by `thirdPartyDN`). */

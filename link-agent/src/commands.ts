@@ -22,8 +22,12 @@ export const ERROR_CODES: Record<string, number> = {
   /** The call or connection is not in a state that allows it. */
   InvalidStateException: ErrorCode.UnsupportedOperation, // 51
   MethodNotSupportedException: ErrorCode.UnsupportedOperation, // 51
-  /** The application user does not control the device. */
-  PrivilegeViolationException: ErrorCode.ClientNotAuthorized, // 1016
+  /**
+   * The application user does not control the device. Not 1016: in tliberr.h that is
+   * TERR_ISCC_CLIENT_NOT_AUTHORIZED, an inter-site error. A device outside the user's control list never
+   * comes into service for the T-Server, so it reads as out of service (jtapi-fidelity A8, [I] decided).
+   */
+  PrivilegeViolationException: ErrorCode.OutOfService, // 58
   /** Device out of service or line full; 231 when the message says busy (see errorCodeFor). */
   ResourceUnavailableException: ErrorCode.OutOfService, // 58
   PlatformException: ErrorCode.InternalError, // 52
@@ -66,7 +70,8 @@ const SWITCH_OPS: { [K in CommandOp]: { needs: Attribute[]; op: (c: Complete) =>
   release: { needs: ["callId"], op: (c) => ({ op: "disconnect", callId: c.callId, address: c.dn }) },
   hold: { needs: ["callId"], op: (c) => ({ op: "hold", callId: c.callId, address: c.dn }) },
   retrieve: { needs: ["callId"], op: (c) => ({ op: "unhold", callId: c.callId, address: c.dn }) },
-  routeCall: { needs: ["callId", "otherDN"], op: (c) => ({ op: "selectRoute", callId: c.callId, address: c.dn, destination: c.otherDN }) },
+  // a route point routes by redirecting its offered connection: the call survives a refused destination (docs/switch-link.md)
+  routeCall: { needs: ["callId", "otherDN"], op: (c) => ({ op: "redirect", callId: c.callId, address: c.dn, destination: c.otherDN }) },
   initiateTransfer: { needs: ["callId", "otherDN"], op: (c) => ({ op: "consult", callId: c.callId, address: c.dn, destination: c.otherDN }) },
   completeTransfer: { needs: ["callId", "consultCallId"], op: (c) => ({ op: "transfer", callId: c.callId, consultCallId: c.consultCallId, address: c.dn }) },
   singleStepTransfer: { needs: ["callId", "otherDN"], op: (c) => ({ op: "singleStepTransfer", callId: c.callId, address: c.dn, destination: c.otherDN }) },
@@ -93,10 +98,8 @@ export interface CommandDeps {
   /** The link client that serves a DN, if one lists it. */
   linkFor(dn: string): SwitchLinkClient | undefined;
   emit(event: SwitchEvent): void;
-  /** The switch accepted `op` on `link`: told before the events it caused are read (the normalizer needs it). */
-  accepted?(link: string, op: SwitchOp): void;
-  /** The switch carried out a command on `link` (called before the events it caused are read). */
-  succeeded?(link: string, command: SiteCommand, result: Record<string, unknown>): void;
+  /** The switch accepted `op` on `link` with `result`: told before the events it caused are read (the normalizer needs it). */
+  accepted?(link: string, op: SwitchOp, result: Record<string, unknown>): void;
   now(): string;
   log: Logger;
 }
@@ -124,15 +127,14 @@ export class CommandRunner {
     this.deps.log.debug({ commandId: id, op: command.op, dn, link: link.name }, "command sent to the switch");
     // the answer callback runs synchronously as the answer frame is read: ahead of the events it caused
     link.requestThen(op, (answer) => {
-      if (answer.ok) this.deps.accepted?.(link.name, op);
-      this.answered(command, answer, link.name);
+      if (answer.ok) this.deps.accepted?.(link.name, op, answer.result);
+      this.answered(command, answer);
     });
   }
 
-  private answered(command: SiteCommand, answer: SwitchAnswer, link: string): void {
+  private answered(command: SiteCommand, answer: SwitchAnswer): void {
     const base = { kind: "result" as const, time: this.deps.now(), dn: command.dn, commandId: command.id };
     if (answer.ok) {
-      this.deps.succeeded?.(link, command, answer.result);
       // callId is the call the switch named (a new call: makeCall, consult), which the control plane waits for
       const callId = answer.result.callId;
       return this.result({ ...base, ok: true, ...(typeof callId === "string" && callId ? { callId } : {}) });

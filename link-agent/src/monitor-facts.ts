@@ -35,30 +35,26 @@ export class MonitorFacts {
   }
 
   /** Takes the monitoring events and the target leg's events; false for an event it leaves to the normalizer. */
-  apply(link: string, e: JtapiEvent, call: CallView, serves: (dn: string | undefined) => dn is string, emit: Emit): boolean {
+  apply(link: string, e: JtapiEvent, call: CallView, serves: (dn: string) => boolean, emit: Emit): boolean {
     const key = `${link}|${e.callId}`;
     const a = e.address;
-    // the agent's leg of a monitor call is the built-in bridge, not a call of the agent's
-    if (e.addressType === AddressType.MONITORING_TARGET && isConnectionEvent(e.id)) return true;
+    // the agent's leg of a monitor call is the built-in bridge, not a call of the agent's; once it is connected
+    // the monitoring runs (whichever of that and the target info a bridge delivers first tells it)
+    if (e.addressType === AddressType.MONITORING_TARGET && isConnectionEvent(e.id)) {
+      if (e.id === "ConnConnectedEv" || e.id === "CallCtlConnEstablishedEv") this.started(key, e, e.address, call, serves, emit);
+      return true;
+    }
     switch (e.id) {
       case "CallCtlConnDialingEv":
         return this.expected.get(key)?.monitor === a;
-      case "CiscoTermConnMonitorTargetInfoEv": {
-        const m = this.expected.get(key);
-        if (m && a === m.monitor) {
-          this.expected.delete(key);
-          if (serves(a) && !call.phases.has(a)) {
-            call.phases.set(a, "established");
-            emit({ kind: "monitorStarted", time: e.time, dn: a, callId: e.callId!, otherDN: e.targetAddress ?? m.target, monitoredCallId: m.monitoredCallId });
-          }
-        }
+      case "CiscoTermConnMonitorTargetInfoEv":
+        if (this.expected.get(key)?.monitor === a) this.started(key, e, e.targetAddress, call, serves, emit);
         return true;
-      }
       case "CiscoTermConnMonitoringStartEv":
         return true;
       case "CiscoTermConnMonitorInitiatorInfoEv": {
         const initiator = e.initiatorAddress;
-        if (!initiator || !serves(a) || !call.phases.has(a)) return true;
+        if (!initiator || !a || !serves(a) || !call.phases.has(a)) return true;
         const before = this.observers.get(key);
         const addressType: ObserverType = e.initiatorAddressType === AddressType.INTERNAL ? "internal" : "external";
         if (before?.dn === initiator) return true;
@@ -69,11 +65,21 @@ export class MonitorFacts {
       case "CiscoTermConnMonitoringEndEv": {
         const before = this.observers.get(key);
         this.observers.delete(key);
-        if (before && serves(a) && call.phases.has(a)) emit({ kind: "observer", time: e.time, dn: a, callId: e.callId!, otherDN: before.dn, addressType: before.addressType, change: "ended" });
+        if (before && a && serves(a) && call.phases.has(a)) emit({ kind: "observer", time: e.time, dn: a, callId: e.callId!, otherDN: before.dn, addressType: before.addressType, change: "ended" });
         return true;
       }
     }
     return false;
+  }
+
+  /** The monitor call this agent's startMonitor placed is connected to its target: the initiator listens. */
+  private started(key: string, e: JtapiEvent, target: string | undefined, call: CallView, serves: (dn: string) => boolean, emit: Emit): void {
+    const m = this.expected.get(key);
+    if (!m) return;
+    this.expected.delete(key);
+    if (!serves(m.monitor) || call.phases.has(m.monitor)) return;
+    call.phases.set(m.monitor, "established");
+    emit({ kind: "monitorStarted", time: e.time, dn: m.monitor, callId: e.callId!, otherDN: target ?? m.target, monitoredCallId: m.monitoredCallId });
   }
 
   /**

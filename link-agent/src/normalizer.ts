@@ -7,6 +7,7 @@ import { CallType, DNRole } from "../../shared/tlib.js";
 import { AddressType, type DeviceKind, JtapiCause, type JtapiEvent, type Snapshot, type SnapshotCall, type SwitchOp } from "../../shared/switch-link.js";
 import type { CallPhase, SnapshotDn, SwitchEvent } from "../../shared/uplink.js";
 import { Merges, type MergeHost } from "./merges.js";
+import { Redirects } from "./routes.js";
 import { SingleStepTransfers } from "./single-step.js";
 import { MonitorFacts } from "./monitor-facts.js";
 import { remoteDestinationFact, snapshotRemote } from "./remote-facts.js";
@@ -52,14 +53,31 @@ export class Normalizer {
   private merges = new Merges();
   /** Single-step transfers the agent issued: Cisco brackets them with nothing (single-step.ts). */
   private singleStep = new SingleStepTransfers();
+  /** Silent monitoring's own rules (monitor-facts.ts). */
+  private monitoring = new MonitorFacts();
+  /** Each served DN's device kind, from the snapshots. */
+  private kinds = new Map<string, DeviceKind>();
+  /** Redirects the agent issued, route points' calls and their default route (routes.ts). */
+  private redirects = new Redirects();
 
   /**
    * The switch accepted a request of this agent on `link` (the CommandRunner tells, as the answer is
    * read: before the events the request caused). Some of JTAPI's reports can only be read knowing it.
    */
-  switchAccepted(link: string, op: SwitchOp): void {
+  switchAccepted(link: string, op: SwitchOp, result: Record<string, unknown> = {}): void {
     if (op.op === "singleStepTransfer") this.singleStep.accepted(link, op.callId, op.address);
+    // startMonitor: the monitor call's initiator gets monitorStarted, not dialing (monitor-facts.ts)
+    if (op.op === "startMonitor" && typeof result.callId === "string") this.expectMonitor(link, result.callId, op.monitor, op.address, op.callId);
+    if (op.op === "redirect") this.redirects.accepted(link, op.callId, op.address, op.destination);
     this.merges.accepted(link, op);
+  }
+
+  /**
+   * This agent's startMonitor placed `monitorCallId` on `link` (the switch's answer, which precedes the call's
+   * events): its initiator `monitor` gets monitorStarted, not dialing.
+   */
+  expectMonitor(link: string, monitorCallId: string, monitor: string, target: string, monitoredCallId: string): void {
+    this.monitoring.expect(link, monitorCallId, monitor, target, monitoredCallId);
   }
 
   private mergeHost(link: string): MergeHost {
@@ -68,19 +86,6 @@ export class Normalizer {
       call: (callId) => this.calls.get(`${link}|${callId}`),
       forget: (callId) => this.calls.delete(`${link}|${callId}`),
     };
-  }
-
-  /** Silent monitoring's own rules (monitor-facts.ts). */
-  private monitoring = new MonitorFacts();
-  /** Each served DN's device kind, from the snapshots. */
-  private kinds = new Map<string, DeviceKind>();
-
-  /**
-   * This agent's startMonitor placed `monitorCallId` on `link` (the switch's answer, which precedes the call's
-   * events): its initiator `monitor` gets monitorStarted, not dialing.
-   */
-  expectMonitor(link: string, monitorCallId: string, monitor: string, target: string, monitoredCallId: string): void {
-    this.monitoring.expect(link, monitorCallId, monitor, target, monitoredCallId);
   }
 
   /** The link that serves a DN, if any. */
@@ -191,14 +196,16 @@ export class Normalizer {
         if (call) for (const dn of call.phases.keys()) if (this.serves(link, dn)) emit({ kind: "released", time: e.time, dn, callId: e.callId!, cause: releaseCause(e.cause) });
         if (e.callId) this.calls.delete(`${link}|${e.callId}`);
         if (e.callId) this.singleStep.callEnded(link, e.callId);
+        if (e.callId) this.redirects.callEnded(link, e.callId);
         return;
       }
     }
     if (!e.callId) return;
     const call = this.callState(link, e);
     const serves = (dn: string) => this.serves(link, dn);
-    if (this.monitoring.apply(link, e, call, (dn) => this.serves(link, dn), emit)) return;
+    if (this.monitoring.apply(link, e, call, serves, emit)) return;
     if (this.singleStep.before(link, e, call, serves, emit)) return;
+    if (this.redirects.before(link, e as JtapiEvent & { callId: string }, call, serves, emit)) return;
     if (this.merges.apply(link, e, this.mergeHost(link), emit)) return;
     this.callEvent(link, e as JtapiEvent & { callId: string }, call, emit);
     this.singleStep.after(link, e, call, serves, emit);
@@ -226,13 +233,16 @@ export class Normalizer {
           emit({ kind: "dialing", time: e.time, dn: a, callId: e.callId, ...opt(call.called), callType: this.callType(true, call.called) });
         }
         return;
+      case "RouteEvent":
       case "RouteEv":
         if (this.serves(link, a) && !call.phases.has(a)) {
           call.phases.set(a, "ringing");
           emit({ kind: "routeRequest", time: e.time, dn: a, callId: e.callId, ...opt(call.calling), ...(call.called ? { dnis: call.called } : {}), callType: this.callType(false, call.calling) });
         }
         return;
+      case "RouteUsedEvent":
       case "RouteUsedEv":
+        // a bridge that routes with RouteSession.selectRoute reports where the call went
         if (this.serves(link, a) && call.phases.has(a) && e.routeUsed) {
           // the call leaves the route point: its disconnect that follows is no release of its own
           call.phases.delete(a);
@@ -329,7 +339,8 @@ export class Normalizer {
       else s.terminal = inService;
       this.service.set(dn, s);
       const after = s.address && s.terminal;
-      if (before !== after) emit({ kind: "service", time: e.time, dn, inService: after });
+      // why it went out of service, when the switch says (CiscoOutOfServiceEv.getCause())
+      if (before !== after) emit({ kind: "service", time: e.time, dn, inService: after, ...(!after && e.oosCause !== undefined ? { oosCause: e.oosCause } : {}) });
     }
   }
 
@@ -346,12 +357,20 @@ export class Normalizer {
     return call;
   }
 
+  /** A link went down: the DNs it served are served by none until a snapshot (its own, or another link's) claims them. */
+  releaseLink(link: string): string[] {
+    const released = [...this.owner].filter(([, l]) => l === link).map(([dn]) => dn);
+    for (const dn of released) this.owner.delete(dn);
+    return released;
+  }
+
   /** A link went down: its view of the calls is unknown until its next snapshot. */
   forgetLink(link: string): void {
     this.monitoring.forgetLink(link);
     for (const key of [...this.calls.keys()]) if (key.startsWith(`${link}|`)) this.calls.delete(key);
     this.merges.forgetLink(link);
     this.singleStep.forgetLink(link);
+    this.redirects.forgetLink(link);
   }
 }
 

@@ -3,7 +3,7 @@
 // link is rebuilt when its own section changes (link-N options act at once; link-tls after a restart).
 import type { Logger } from "pino";
 import type { JtapiEvent, Snapshot } from "../../shared/switch-link.js";
-import type { AgentConfig, LinkConfig } from "./config.js";
+import { type AgentConfig, type LinkConfig, tlsRequired } from "./config.js";
 import { type SocketFactory, SwitchLinkClient, type SwitchLinkTiming } from "./switch-link-client.js";
 import { prepareTls, type TlsDecision } from "./tls/tls-setup.js";
 import { BridgeSupervisor, bridgeTlsOptions } from "./bridge-supervisor.js";
@@ -118,6 +118,11 @@ export class SwitchLinks {
       }
       const decision = decisions.get(link.name) ?? null;
       if (decision?.mode === "refused") continue; // logged by prepareTls: this link does not connect at all
+      if (decision?.mode !== "tls" && tlsRequired(this.config, link)) {
+        // the JTAPI password would go in clear: this link stays down until its TLS options are complete
+        this.log.error({ link: link.name, host: link.host, requireTls: this.config.requireTls, reason: decision?.reason }, `${link.name} not connected: TLS towards ${link.host} is required (requireTls) and its TLS options are incomplete; complete link-tls and ${link.name}/tls-instance-id, or set requireTls false on this host`);
+        continue;
+      }
       const client = this.newClient(link, decision);
       this.links.set(link.name, { client, tls: decision?.mode === "tls" });
       this.log.info({ link: link.name, host: link.host, tls: decision?.mode === "tls", ...(decision?.mode === "tls" ? { instanceId: decision.instanceId } : {}) }, `${link.name} connecting over ${decision?.mode === "tls" ? "TLS" : "plain TCP"}`);

@@ -41,7 +41,7 @@ describe("commands", () => {
       { op: "disconnect", callId: "c1", address: "1001" },
       { op: "hold", callId: "c1", address: "1001" },
       { op: "unhold", callId: "c1", address: "1001" },
-      { op: "selectRoute", callId: "c2", address: "1500", destination: "1002" },
+      { op: "redirect", callId: "c2", address: "1500", destination: "1002" },
       { op: "consult", callId: "c1", address: "1002", destination: "1003" },
       { op: "transfer", callId: "c1", consultCallId: "c3", address: "1002" },
       { op: "alternate", callId: "c1", activeCallId: "c3", address: "1002" },
@@ -69,7 +69,8 @@ describe("commands", () => {
     ["InvalidPartyException", "9999 is an unallocated number", 177],
     ["InvalidStateException", "call c1 is not ringing at DN 1002", 51],
     ["MethodNotSupportedException", "not supported", 51],
-    ["PrivilegeViolationException", "the user does not control 1001", 1016],
+    // not 1016 (TERR_ISCC_CLIENT_NOT_AUTHORIZED, an inter-site error): the device is out of the user's control list
+    ["PrivilegeViolationException", "the user does not control 1001", 58],
     ["ResourceUnavailableException", "DN 1001 is out of service", 58],
     ["ResourceUnavailableException", "DN 1002 is busy", 231],
     ["PlatformException", "CTIManager failure", 52],
@@ -121,7 +122,7 @@ describe("commands", () => {
   it("tells who asked of a started monitor call, before the events it caused", () => {
     const { link } = fakeLink(() => ({ ok: true, result: { callId: "gc2" } }));
     const seen: unknown[] = [];
-    const r = new CommandRunner({ linkFor: () => link, emit: (e) => seen.push(e.kind), succeeded: (l, c, result) => seen.push([l, c.op, result.callId]), now: () => "t", log: pino({ level: "silent" }) });
+    const r = new CommandRunner({ linkFor: () => link, emit: (e) => seen.push(e.kind), accepted: (l, op, result) => seen.push([l, op.op, result.callId]), now: () => "t", log: pino({ level: "silent" }) });
     r.run({ t: "command", id: "m", op: "startMonitor", dn: "1002", callId: "gc1", otherDN: "1901" });
     expect(seen).toEqual([["link-1", "startMonitor", "gc2"], "result"]);
   });

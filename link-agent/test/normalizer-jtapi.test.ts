@@ -115,10 +115,12 @@ describe("normalizer: calls", () => {
     ]);
   });
 
-  it("a route point: routeRequest, routeUsed, no release of its own; the caller is established with the real destination", () => {
-    const { out, feed } = rig();
+  it("a route point: routeRequest, routeUsed (the agent's accepted redirect names where), no release of its own; the caller is established with the real destination", () => {
+    const { out, feed, normalizer } = rig();
     const c = call("c8", "1001", "1500", ["1001", "1002"]);
-    feed([...c.placed("1001"), ...c.dials("1001"), ...c.atRoutePoint("1500"), ...c.routed("1500", "1002"), ...c.rings("1002"), ...c.answers("1002")]);
+    feed([...c.placed("1001"), ...c.dials("1001"), ...c.atRoutePoint("1500")]);
+    normalizer.switchAccepted("link-1", { op: "redirect", callId: "c8", address: "1500", destination: "1002" });
+    feed([...c.routed("1500"), ...c.rings("1002"), ...c.answers("1002")]);
     expect(out).toEqual([
       { kind: "dialing", time: T, dn: "1001", callId: "c8", otherDN: "1500", callType: 1 },
       { kind: "routeRequest", time: T, dn: "1500", callId: "c8", otherDN: "1001", dnis: "1500", callType: 1 },
@@ -127,6 +129,23 @@ describe("normalizer: calls", () => {
       { kind: "established", time: T, dn: "1002", callId: "c8", otherDN: "1001", callType: 1 },
       { kind: "established", time: T, dn: "1001", callId: "c8", otherDN: "1002", callType: 1 },
     ]);
+  });
+
+  it("a route point whose route select timer expires: routeUsed names the default destination; with none, the call is released there", () => {
+    const { out, feed } = rig();
+    const c = call("c13", "1001", "1500", ["1001", "1004"]);
+    feed([...c.placed("1001"), ...c.dials("1001"), ...c.atRoutePoint("1500")]);
+    out.length = 0;
+    feed([...c.routeTimerExpired("1500"), ...c.rings("1004")]);
+    expect(out).toEqual([
+      { kind: "routeUsed", time: T, dn: "1500", callId: "c13", otherDN: "1004" },
+      { kind: "ringing", time: T, dn: "1004", callId: "c13", otherDN: "1001", callType: 1 },
+    ]);
+    const d = call("c14", "1001", "1500", ["1001"]);
+    feed([...d.placed("1001"), ...d.dials("1001"), ...d.atRoutePoint("1500")]);
+    out.length = 0;
+    feed([d.ev("RouteEndEvent", "1500", { cause: 101 }), ...d.clears("1500", "1001").map((e) => ({ ...e, cause: 103 }))]);
+    expect(kindsAndDns(out)).toEqual([["released", "1001"], ["released", "1500"]]);
   });
 
   it("takes either flavour of a paired event: a core-only bridge still yields every fact once", () => {

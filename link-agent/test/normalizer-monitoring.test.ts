@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../infra/ucm-sim/src/config.js";
 import { Network } from "../../infra/ucm-sim/src/model/network.js";
-import type { JtapiEvent, Snapshot } from "../../shared/switch-link.js";
+import type { JtapiEvent, Snapshot, SwitchOp } from "../../shared/switch-link.js";
 import type { SwitchEvent } from "../../shared/uplink.js";
 import { Normalizer } from "../src/normalizer.js";
 import { T } from "./helpers/jtapi.js";
@@ -12,7 +12,7 @@ import { T } from "./helpers/jtapi.js";
 interface Golden {
   source: string;
   served: { phones: string[]; ctiPorts: string[] };
-  steps: Array<{ step: string; source: string; events: JtapiEvent[]; expected: object[]; startMonitor?: { monitorCallId: string; monitor: string; target: string; monitoredCallId: string } }>;
+  steps: Array<{ step: string; source: string; events: JtapiEvent[]; expected: object[]; startMonitor?: { monitorCallId: string; monitor: string; target: string; monitoredCallId: string }; accepted?: SwitchOp }>;
 }
 
 const withoutTime = (out: SwitchEvent[]) => out.map(({ time: _t, ...rest }) => rest);
@@ -29,7 +29,8 @@ describe("golden trace: silent monitoring as in JDG MSC p.1593, p.1594, p.1276",
     it(`${step.step} (${step.source})`, () => {
       const out: SwitchEvent[] = [];
       const m = step.startMonitor;
-      if (m) normalizer.expectMonitor("link-1", m.monitorCallId, m.monitor, m.target, m.monitoredCallId);
+      if (m) normalizer.switchAccepted("link-1", { op: "startMonitor", callId: m.monitoredCallId, address: m.target, monitor: m.monitor, monitorType: 1, tone: 3 }, { callId: m.monitorCallId });
+      if (step.accepted) normalizer.switchAccepted("link-1", step.accepted, {});
       for (const e of step.events) normalizer.apply("link-1", e, (f) => out.push(f));
       expect(withoutTime(out)).toEqual(step.expected);
     });
@@ -50,6 +51,26 @@ function simRig(cluster = "site-a") {
   }, (f) => out.push(f)));
   return { network, sw, normalizer, out, facts: () => withoutTime(out) };
 }
+
+describe("normalizer: a bridge that delivers the monitor call's events in another order", () => {
+  it("monitorStarted comes once, from the target leg connected or from the target info, whichever is first; no dialing either way", () => {
+    const golden: Golden = JSON.parse(readFileSync(new URL("./golden/monitoring-jdg-p1593.json", import.meta.url), "utf8"));
+    const [setup, monitor] = [golden.steps[0]!, golden.steps[1]!];
+    // the terminal observer's events (RTP, target info) ahead of the call observer's
+    const moved = monitor.events.filter((e) => e.id === "CiscoRTPInputStartedEv" || e.id === "CiscoTermConnMonitorTargetInfoEv");
+    const rest = monitor.events.filter((e) => !moved.includes(e));
+    // first, in the middle, and never (no terminal observer on the port)
+    for (const order of [[...moved, ...rest], [...rest.slice(0, 9), ...moved, ...rest.slice(9)], rest]) {
+      const normalizer = new Normalizer();
+      normalizer.snapshot("link-1", { addresses: [...["1001", "1002"].map((dn) => ({ address: dn, terminal: `SEP0000000A${dn}`, kind: "phone" as const, inService: true, terminalInService: true })), { address: "1901", terminal: "CTIP1901", kind: "ctiPort", inService: true, terminalInService: true }], calls: [] }, T);
+      const out: SwitchEvent[] = [];
+      for (const e of setup.events) normalizer.apply("link-1", e, () => undefined);
+      normalizer.expectMonitor("link-1", "gc2", "1901", "1002", "gc1");
+      for (const e of order) normalizer.apply("link-1", e, (f) => out.push(f));
+      expect(withoutTime(out)).toEqual(monitor.expected);
+    }
+  });
+});
 
 describe("normalizer on the simulator's monitoring sequences", () => {
   it("the CTI port gets monitorStarted (no dialing), the agent an observer and never a phase for its MONITORING_TARGET leg", () => {
@@ -170,6 +191,23 @@ describe("normalizer: remote terminals (jtapi-fidelity B.2 (2))", () => {
       { kind: "established", dn: "1001", callId: call.id, otherDN: "1801", callType: 1 },
       { kind: "released", dn: "1801", callId: call.id, cause: "normal" },
       { kind: "released", dn: "1001", callId: call.id, cause: "normal" },
+    ]);
+  });
+});
+
+describe("normalizer: out-of-service cause", () => {
+  it("carries CiscoOutOfServiceEv's cause on the service fact that goes out of service", () => {
+    const normalizer = new Normalizer();
+    normalizer.snapshot("link-1", { addresses: [{ address: "1801", terminal: "RT1801", kind: "remoteTerminal", inService: true, terminalInService: true }], calls: [] }, T);
+    const out: SwitchEvent[] = [];
+    const feed = (e: Partial<JtapiEvent> & { id: string }) => normalizer.apply("link-1", { cause: 100, time: T, ...e }, (f) => out.push(f));
+    feed({ id: "CiscoTermOutOfServiceEv", terminal: "RT1801", address: "1801", oosCause: 1007 });
+    feed({ id: "CiscoAddrOutOfServiceEv", address: "1801", oosCause: 1007 });
+    feed({ id: "CiscoTermInServiceEv", terminal: "RT1801", address: "1801" });
+    feed({ id: "CiscoAddrInServiceEv", address: "1801" });
+    expect(withoutTime(out)).toEqual([
+      { kind: "service", dn: "1801", inService: false, oosCause: 1007 },
+      { kind: "service", dn: "1801", inService: true },
     ]);
   });
 });

@@ -115,7 +115,8 @@ export const sections: Record<string, OptionSpec[]> = { TServer: TServerOptions,
 
 export function sectionSpec(section: string): OptionSpec[] | null {
   if (/^link-\d+$/.test(section)) return LinkOptions;
-  return section === "link-N" ? null : (sections[section] ?? null);
+  // own names only: "__proto__" or "constructor" are no sections
+  return section === "link-N" || !Object.hasOwn(sections, section) ? null : sections[section]!;
 }
 
 /** Sections the link agents receive (and are told about when they change). */

@@ -45,7 +45,7 @@ async function failDeliveries(tenant: string, sessionId: string, when: (events: 
 
 const names = (s: EventStream) => s.events.map((e) => `${e.event}:${e.thisDN ?? ""}`);
 
-describe("a batch the control plane could not finish", () => {
+describe("a batch the control plane could not finish", { timeout: 20_000 }, () => {
   it("is not acknowledged; the resend reaches every session exactly once", async () => {
     const { p, agent, clients } = await setup("nolose", 2);
     const [a, b] = clients as [typeof clients[0], typeof clients[0]];

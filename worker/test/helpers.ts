@@ -5,7 +5,7 @@ import { expect } from "vitest";
 import type { TEvent } from "../../shared/client-api.js";
 import type { SiteToAgent, SwitchEvent } from "../../shared/uplink.js";
 
-export const ADMIN = "test-admin-token";
+export const ADMIN = "test-admin-token-0123456789abcdef0123";
 const BASE = "http://tserver.test";
 
 type Fetcher = { fetch: (input: string | Request, init?: RequestInit) => Promise<Response> };

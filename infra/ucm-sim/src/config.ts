@@ -31,6 +31,11 @@ export const DeviceConfig = z.object({
   maxRemoteDestinations: z.number().int().min(1).max(20).default(4),
   /** Remote terminals: the active remote destination is cleared when the provider that set it goes away (JDG p.923). */
   clearActiveOnProviderClose: z.boolean().default(true),
+  /**
+   * Remote terminals: CUCM 10.0(1)'s "Route calls to all remote destinations when client is not connected" (TDG 61):
+   * unextended, a call rings every remote destination instead of failing busy. Off by default, as in CUCM.
+   */
+  routeToAllWhenNotConnected: z.boolean().default(false),
   /** Remote terminals: the mobile answers a call placed through CTI by itself after this long (tests); 0 = a person answers. */
   remoteAutoAnswerMs: z.number().int().min(0).max(60_000).default(0),
 }).strict();

@@ -58,6 +58,10 @@ const deviceActions: Record<string, Handler> = {
   "out-of-service"(cluster, dn) {
     cluster.setInService(dn, false);
   },
+  /** The CallManager node carrying the device fails: its calls stay up, their observation ends (JDG "Cisco UCM Server Failure"). */
+  "node-failure"(cluster, dn) {
+    cluster.setInService(dn, false, "node-failure");
+  },
   "in-service"(cluster, dn) {
     cluster.setInService(dn, true);
   },

@@ -164,10 +164,6 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
         case "setRemoteDestination":
           controlled(op.address);
           return cluster.remote.set(provider, op.address, op.number, op.name, op.active);
-        case "selectRoute":
-          controlled(op.address);
-          cluster.selectRoute(op.callId, op.address, op.destination);
-          return {};
       }
     };
 

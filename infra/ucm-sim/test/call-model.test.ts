@@ -73,6 +73,21 @@ describe("a basic call on one cluster", () => {
     expect(a.trail()).toEqual(["CiscoTermInServiceEv@1002", "CiscoAddrInServiceEv@1002"]);
   });
 
+  it("a CallManager node failure keeps the device's calls and ends their observation: address, then terminal out of service, cause 1001", () => {
+    const cluster = s.cluster("site-a");
+    const call = cluster.originate("1001", "1002", "cti");
+    cluster.answer(call.id, "1002");
+    const a = record(s, "site-a");
+    cluster.setInService("1002", false, "node-failure");
+    expect(a.trail()).toEqual(["CiscoAddrOutOfServiceEv@1002", "CiscoTermOutOfServiceEv@1002"]);
+    expect(a.events.map((e) => e.oosCause)).toEqual([1001, 1001]);
+    expect(cluster.describe("1002")).toMatchObject({ inService: false, calls: [{ callId: call.id, state: "ESTABLISHED", terminalState: "TALKING" }] });
+    a.clear();
+    cluster.setInService("1002", true);
+    expect(a.trail()).toEqual(["CiscoTermInServiceEv@1002", "CiscoAddrInServiceEv@1002"]);
+    expect(cluster.callsOf("1002").map((c) => c.id)).toEqual([call.id]);
+  });
+
   it("auto-answers a call to a CTI port", async () => {
     // the demo's ports are monitor initiators, with autoAnswer off: this one is switched on
     const s2 = await simWith({ "site-a": { "1902": { autoAnswer: true } } });

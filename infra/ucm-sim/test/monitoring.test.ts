@@ -121,7 +121,7 @@ describe("moving the monitor call (jtapi-fidelity B.1 (1) 3)", () => {
     const a = record(s, "site-a");
     c.singleStepTransfer(gc2, "1901", "1003");
     expect(trail(a.events)).toEqual([
-      "TermConnDroppedEv@1901#212", "CallCtlTermConnDroppedEv@1901#212", "ConnDisconnectedEv@1901#212", "CallCtlConnDisconnectedEv@1901#212",
+      "TermConnDroppedEv@1901", "CallCtlTermConnDroppedEv@1901", "ConnDisconnectedEv@1901", "CallCtlConnDisconnectedEv@1901",
       "ConnCreatedEv@1003", "ConnInProgressEv@1003", "CallCtlConnOfferedEv@1003", "ConnAlertingEv@1003", "CallCtlConnAlertingEv@1003",
       "TermConnCreatedEv@1003", "TermConnRingingEv@1003", "CallCtlTermConnRingingEv@1003",
     ]);
@@ -156,7 +156,7 @@ describe("moving the monitor call (jtapi-fidelity B.1 (1) 3)", () => {
     const rb = record(s, "site-b");
     a.singleStepTransfer(gc2, "1901", "2003");
     expect(trail(ra.events)).toEqual([
-      "TermConnDroppedEv@1901#212", "CallCtlTermConnDroppedEv@1901#212", "ConnDisconnectedEv@1901#212", "CallCtlConnDisconnectedEv@1901#212",
+      "TermConnDroppedEv@1901", "CallCtlTermConnDroppedEv@1901", "ConnDisconnectedEv@1901", "CallCtlConnDisconnectedEv@1901",
       "ConnCreatedEv@2003", "ConnInProgressEv@2003", "CallCtlConnNetworkReachedEv@2003", "ConnAlertingEv@2003", "CallCtlConnNetworkAlertingEv@2003",
     ]);
     expect(ra.events.filter((e) => e.address === "2003").every((e) => e.addressType === 2)).toBe(true);

@@ -147,6 +147,20 @@ describe("calls of a remote terminal", () => {
     expect(a.trail().slice(-3)).toEqual(["ConnCreatedEv@1801", "ConnFailedEv@1801#203", "CallCtlConnFailedEv@1801#203"]);
   });
 
+  it("with routeToAllWhenNotConnected (CUCM 10.0(1), TDG 61) an unextended remote terminal rings, and any of its mobiles answers", async () => {
+    const t = await simWith({ "site-a": { "1802": { routeToAllWhenNotConnected: true } } });
+    try {
+      const c = t.cluster("site-a");
+      const a = record(t, "site-a");
+      const call = c.originate("1001", "1802", "cti");
+      expect(a.trail().slice(-3)).toEqual(["TermConnCreatedEv@1802", "TermConnRingingEv@1802", "CallCtlTermConnRingingEv@1802"]);
+      expect((await control(t, "POST", "/clusters/site-a/remote-destinations/0611000002/answer")).body.callId).toBe(call.id);
+      expect(a.trail().slice(-4)).toEqual(["ConnConnectedEv@1802", "CallCtlConnEstablishedEv@1802", "TermConnActiveEv@1802", "CallCtlTermConnTalkingEv@1802"]);
+    } finally {
+      await t.stop();
+    }
+  });
+
   it("a call placed through CTI rings the mobile first and is dialed when the mobile answers", async () => {
     const c = s.cluster("site-a");
     expect(fault(() => c.originate("1801", "1002", "cti"))).toMatchObject({ exception: "PlatformException", errorName: "CTIERR_REMOTE_DEVICE_REQUEST_FAILED_ACTIVE_RD_NOT_SET" });

@@ -73,12 +73,14 @@ export function applyCallFact(dn: string, current: DnCall | undefined, ev: DnSwi
         connID, callId: ev.callId, phase: "ringing", otherDN: ev.otherDN,
         thisRole: DNRole.Destination, otherRole: DNRole.Origination, callType: ev.callType,
       };
-      return { events: [callEvent("EventRouteRequest", dn, call, ev.time, ani(ev.otherDN, ev.dnis ?? dn))], call };
+      // GENEM Call-Routing Events: ThisQueue is mandatory and is the routing point itself
+      return { events: [callEvent("EventRouteRequest", dn, call, ev.time, { thisQueue: dn, ...ani(ev.otherDN, ev.dnis ?? dn) })], call };
     }
     case "routeUsed": {
       if (!current) return { events: [], call: undefined };
-      // the call has left the route point: EventRouteUsed names where it went
-      return { events: [callEvent("EventRouteUsed", dn, { ...current, otherDN: ev.otherDN }, ev.time)], call: undefined };
+      // the call has left the route point (routed, or the switch's default route): GENEM puts where it went in
+      // ThirdPartyDN with ThirdPartyDNRole Destination; OtherDN stays the caller
+      return { events: [callEvent("EventRouteUsed", dn, current, ev.time, { thisQueue: dn, thirdPartyDN: ev.otherDN, thirdPartyDNRole: DNRole.Destination })], call: undefined };
     }
     case "partyAdded": {
       if (!current) return { events: [], call: current };

@@ -44,3 +44,15 @@ export interface Delivery {
   sessionId: string;
   event: TEvent;
 }
+
+/**
+ * What a Dn object needs to start: the Site keeps every configured DN's configuration and, for DNs
+ * whose object does not exist yet (idle: no session, no call), the switch's service state; the object
+ * is created on first need (a request, a call, an event) from this (issue 13: 40,000 DNs).
+ */
+export interface DnSetup {
+  identity: { tenant: string; site: string; number: string };
+  config: DnConfig;
+  linkUp: boolean;
+  switchInService: boolean;
+}

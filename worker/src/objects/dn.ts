@@ -6,7 +6,7 @@ import type { UserData, UserDataChange } from "./call.js";
 import type { ClientRequest, TEvent } from "../../../shared/client-api.js";
 import { CallType, ErrorCode, SwitchSpecificType } from "../../../shared/tlib.js";
 import type { CommandOp, DnSwitchEvent, SnapshotDn } from "../../../shared/uplink.js";
-import type { Delivery, DnCall, DnConfig, DnInput } from "../dn/types.js";
+import type { Delivery, DnCall, DnConfig, DnInput, DnSetup } from "../dn/types.js";
 import { addressStatus, applyCallFact, applyPartyChanged, reconcile } from "../dn/calls.js";
 import { errorEvent } from "../errors.js";
 import { type AgentState, agentRequest, applyInvalidDestAction, type InvalidDestAction, loggedOut, parseInvalidDestAction } from "../dn/agent-state.js";
@@ -17,9 +17,6 @@ import {
   monitorStarted, type Refusal, refuseOnMonitorCall, remoteObserveFlag, type RemoteObserverExpectation, transferredAway, withObserverMarks,
 } from "../dn/monitor.js";
 import { extendedAsAsked, noRemote, parseActivation, refuseOnRemoteTerminal, remoteExtensions, remoteInService, type RemoteState, serviceAnnouncement } from "../dn/remote.js";
-
-/** The command of extend and connect; helper branch fswitch adds it to CommandOp with its switch op (drop the cast after that merge). */
-const SET_REMOTE_DESTINATION = "setRemoteDestination" as unknown as CommandOp;
 
 export interface DnIdentity {
   tenant: string;
@@ -164,13 +161,24 @@ export class Dn extends DurableObject<Env> {
 
   // ---- configuration (called by the Site, which keeps the index of configured DNs) ----
 
-  configure(identity: DnIdentity, config: DnConfig, linkUp: boolean): void {
+  configure(identity: DnIdentity, config: DnConfig, linkUp: boolean, switchInService = false): void {
     const fresh = !this.meta.identity;
     if (fresh) this.createTables();
     this.meta.identity = identity;
     this.meta.config = config;
-    if (fresh) this.meta.linkUp = linkUp;
+    if (fresh) {
+      this.meta.linkUp = linkUp;
+      this.meta.switchInService = switchInService;
+    }
     this.saveMeta();
+  }
+
+  /** An object not created yet asks its Site whether its number is configured (and starts from what the Site knows). */
+  private async ensureConfigured(identity: DnIdentity): Promise<boolean> {
+    if (this.meta.identity) return true;
+    const setup = await siteStub(this.env, identity.tenant, identity.site).dnSetup(identity.number);
+    if (setup && !this.meta.identity) this.configure(setup.identity, setup.config, setup.linkUp, setup.switchInService);
+    return !!this.meta.identity;
   }
 
   getConfig(): DnConfig | null {
@@ -205,7 +213,8 @@ export class Dn extends DurableObject<Env> {
    * deliveries they produced then are returned again (the Site resends a batch it could not finish),
    * and the Sessions skip the ones they already stored.
    */
-  applySwitch(inputs: DnInput[], stream?: string): Delivery[] {
+  applySwitch(inputs: DnInput[], stream?: string, setup?: DnSetup): Delivery[] {
+    if (!this.meta.identity && setup) this.configure(setup.identity, setup.config, setup.linkUp, setup.switchInService);
     const identity = this.meta.identity;
     if (!identity) return [];
     const metaBefore = JSON.stringify(this.meta);
@@ -235,10 +244,12 @@ export class Dn extends DurableObject<Env> {
       } else if (input.kind === "snapshot") {
         this.meta.switchInService = input.entry.inService;
         this.meta.kind = input.entry.kind;
-        if (input.entry.kind === "remoteTerminal") this.remoteSwitchState(input.entry.remote?.active ?? null, input.entry.remote?.mine ?? false, true);
+        const reassert = input.entry.kind === "remoteTerminal" ? this.remoteSwitchState(input.entry.remote?.active ?? null, input.entry.remote?.mine ?? false, true) : null;
         const result = reconcile(dn, this.calls, input.entry, input.connIDs, input.time);
         this.replaceCalls(result.calls, new Set(input.dataConnIDs ?? []));
         emit(input.idx, this.serviceChange(wasInService, input.time));
+        // clients hear "out of service" first (seed HA: out of service, then back with the remote extensions)
+        if (reassert) this.ctx.waitUntil(reassert());
         emit(input.idx, result.events);
         continue;
       } else {
@@ -246,7 +257,7 @@ export class Dn extends DurableObject<Env> {
         if (ev.kind === "service") {
           this.meta.switchInService = ev.inService;
         } else if (ev.kind === "remoteDestination") {
-          this.remoteSwitchState(ev.active, ev.mine, false);
+          void this.remoteSwitchState(ev.active, ev.mine, false);
         } else if (ev.kind === "result") {
           if (this.remoteResult(input.idx, ev, out) || this.monitorResult(input.idx, ev, out)) continue;
           this.completeCommand(input.idx, ev, out);
@@ -391,7 +402,7 @@ export class Dn extends DurableObject<Env> {
         const { destination, action } = pending.route;
         const identity = this.meta.identity!;
         // the agent at the unavailable destination stops being routable (feature F1)
-        this.ctx.waitUntil(dnStub(this.env, identity.tenant, identity.site, destination).invalidDestination(action)
+        this.ctx.waitUntil(dnStub(this.env, identity.tenant, identity.site, destination).invalidDestination(action, { tenant: identity.tenant, site: identity.site, number: destination })
           .catch((err) => log.warn("could not apply route-invalid-dest-action", { dn: destination, error: String(err) })));
       }
       return;
@@ -441,7 +452,8 @@ export class Dn extends DurableObject<Env> {
   // ---- silent monitoring (MonitorNextCall, one call) and remote observers: feature F2 (dn/monitor.ts) ----
 
   /** Arms monitoring of this DN's next call for `by`; refused when another DN already waits for it. Its own clients hear of it too (PSDK). */
-  async armMonitor(by: string, notify: string[] = []): Promise<{ ok: true } | { ok: false; code: number; message: string }> {
+  async armMonitor(by: string, notify: string[] = [], target?: DnIdentity): Promise<{ ok: true } | { ok: false; code: number; message: string }> {
+    if (target) await this.ensureConfigured(target);
     if (!this.meta.identity || !this.meta.config) return { ok: false, code: ErrorCode.DNNotConfigured, message: "the DN to monitor is not configured" };
     if (this.meta.monitorNext && this.meta.monitorNext !== by) return { ok: false, code: ErrorCode.ResourceSeized, message: `DN ${this.meta.identity.number}'s next call is already monitored by ${this.meta.monitorNext}` };
     this.meta.monitorNext = by;
@@ -519,7 +531,9 @@ export class Dn extends DurableObject<Env> {
   }
 
   /** On a destination DN: a monitor call will arrive here for a remote observer (an ISCC-like transaction of the CTI port's Dn). */
-  expectRemoteObserver(expectation: RemoteObserverExpectation): { ok: true } | { ok: false; code: number; message: string } {
+  async expectRemoteObserver(expectation: RemoteObserverExpectation, target?: DnIdentity): Promise<{ ok: true } | { ok: false; code: number; message: string }> {
+    // an idle DN has no object yet (issue 13): it starts from what its Site knows
+    if (target) await this.ensureConfigured(target);
     const identity = this.meta.identity;
     if (!identity || !this.meta.config) return { ok: false, code: expectation.requester ? ErrorCode.BadDestinationDN : ErrorCode.DNNotConfigured, message: "the destination DN is not configured at that location" };
     const now = Date.now();
@@ -576,7 +590,7 @@ export class Dn extends DurableObject<Env> {
       ...(location ? { requester: { sessionId: req.sessionId, location } } : {}), expiresAt: Date.now() + timeout * 1000,
     };
     const destination = dnStub(this.env, identity.tenant, site, req.otherDN!);
-    const recorded = await destination.expectRemoteObserver(expectation);
+    const recorded = await destination.expectRemoteObserver(expectation, { tenant: identity.tenant, site, number: req.otherDN! });
     if (!recorded.ok) {
       // a local destination that is not configured here is an ordinary transfer target: nobody to tell
       if (!location && recorded.code === ErrorCode.DNNotConfigured) return {};
@@ -642,21 +656,19 @@ export class Dn extends DurableObject<Env> {
   // ---- extend and connect on a remote terminal: feature F3 (dn/remote.ts) ----
 
   /** What the switch says about the remote terminal (a fact, or a snapshot). A snapshot may set it right (re-extend, or drop an orphan). */
-  private remoteSwitchState(active: RemoteState["active"], mine: boolean, fromSnapshot: boolean): void {
+  private remoteSwitchState(active: RemoteState["active"], mine: boolean, fromSnapshot: boolean): (() => Promise<void>) | null {
     const r: RemoteState = { ...this.remote, active, mine };
     if (r.settling && extendedAsAsked(r)) {
       r.settling = null;
       this.announceForced = true;
     }
     this.meta.remote = r;
-    if (!fromSnapshot || !this.meta.linkUp) return;
-    if (r.owner && !extendedAsAsked(r) && !r.settling) {
-      // after a switchover or a link recovery the new provider did not set it: extend it again (HA, B.2 (3) i)
-      this.ctx.waitUntil(this.sendRemoteDestination(true));
-    } else if (!r.owner && mine && active) {
-      // extended by us with nobody owning it (storage reset): calls must not ring a mobile nobody controls
-      this.ctx.waitUntil(this.sendRemoteDestination(false, active.number, active.name));
-    }
+    if (!fromSnapshot || !this.meta.linkUp) return null;
+    // after a switchover or a link recovery the new provider did not set it: extend it again (HA, B.2 (3) i)
+    if (r.owner && !extendedAsAsked(r) && !r.settling) return () => this.sendRemoteDestination(true);
+    // extended by us with nobody owning it (storage reset): calls must not ring a mobile nobody controls
+    if (!r.owner && mine && active) return () => this.sendRemoteDestination(false, active.number, active.name);
+    return null;
   }
 
   private announceForced = false;
@@ -680,7 +692,7 @@ export class Dn extends DurableObject<Env> {
       this.saveMeta();
     }
     const site = siteStub(this.env, identity.tenant, identity.site);
-    const sent = await site.sendCommand({ t: "command", id: commandId, op: SET_REMOTE_DESTINATION, dn: identity.number, otherDN: number ?? r.dest, name: name ?? r.name, active });
+    const sent = await site.sendCommand({ t: "command", id: commandId, op: "setRemoteDestination", dn: identity.number, otherDN: number ?? r.dest, name: name ?? r.name, active });
     if (!active) {
       if (!sent.ok) log.warn("could not deactivate a remote destination", { dn: identity.number, error: sent.errorMessage });
       return;
@@ -704,6 +716,8 @@ export class Dn extends DurableObject<Env> {
     for (const e of this.remoteAnnouncement(time)) events.push({ ...e, site: identity.site });
     this.saveMeta();
     await Promise.all([...this.sessions].map((s) => this.deliverTo(s, events).catch((err) => log.warn("could not deliver to a session", { sessionId: s, error: String(err) }))));
+    // refused with the terminal still extended by us to an earlier destination: nobody owns that any more
+    if (refused && r.mine && r.active && this.meta.linkUp) await this.sendRemoteDestination(false, r.active.number, r.active.name);
   }
 
   private remoteResult(idx: number, ev: Extract<DnSwitchEvent, { kind: "result" }>, out: Delivery[]): boolean {
@@ -751,7 +765,8 @@ export class Dn extends DurableObject<Env> {
   // ---- emulated agent state ----
 
   /** A call routed here failed as an invalid destination: apply route-invalid-dest-action (F1). */
-  async invalidDestination(requestAction: InvalidDestAction | null): Promise<void> {
+  async invalidDestination(requestAction: InvalidDestAction | null, target?: DnIdentity): Promise<void> {
+    if (target) await this.ensureConfigured(target);
     const identity = this.meta.identity;
     if (!identity || !this.meta.config) return;
     const action = requestAction
@@ -802,6 +817,7 @@ export class Dn extends DurableObject<Env> {
       if (toAll) await Promise.all([...this.sessions].filter((s) => s !== req.sessionId).map((s) => this.deliverTo(s, [stamped]).catch(() => undefined)));
       return { status: 200, referenceID: req.referenceID, event: mine };
     };
+    if (!this.meta.identity) await this.ensureConfigured({ tenant: req.tenant, site: req.site, number: dn });
     const identity = this.meta.identity;
     if (!identity || !this.meta.config) return fail(ErrorCode.DNNotConfigured, `DN ${dn} is not configured on site ${req.site}`);
 
@@ -883,7 +899,7 @@ export class Dn extends DurableObject<Env> {
         const limit = checkMonitorRequest(req.monitorNextCallType, req.extensions);
         if (limit) return fail(limit.code, limit.message);
         if (this.calls.size > 0) return fail(ErrorCode.DNBusy, `DN ${dn} has a call: a CTI port carries one call at a time`);
-        const armed = await target.armMonitor(dn, here);
+        const armed = await target.armMonitor(dn, here, { tenant: identity.tenant, site: identity.site, number: req.otherDN });
         if (!armed.ok) return fail(armed.code, armed.message);
         const previous = this.meta.monitoring;
         this.meta.monitoring = req.otherDN;

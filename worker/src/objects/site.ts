@@ -6,7 +6,7 @@ import { type Env, dnStub, sessionStub } from "../env.js";
 import { AgentToSite, type AgentEvents, type AgentHello, type SiteCommand, type SiteToAgent, UPLINK_PROTOCOL, SwitchEvent } from "../../../shared/uplink.js";
 import type { TEvent } from "../../../shared/client-api.js";
 import { ErrorCode } from "../../../shared/tlib.js";
-import type { Delivery, DnConfig, DnInput } from "../dn/types.js";
+import type { Delivery, DnConfig, DnInput, DnSetup } from "../dn/types.js";
 import { connIdFor } from "../crypto.js";
 import { isLinkSection, optionValue, sectionSpec } from "../options.js";
 import { log } from "../log.js";
@@ -30,6 +30,8 @@ export type SendResult = { ok: true; timeoutMs: number } | { ok: false; errorCod
  */
 export const AGENT_SILENCE_MS = 9_000;
 const KEEPALIVE_CHECK_MS = 3_000;
+/** What a secret option reads as; sent back unchanged, it keeps the secret. */
+const SECRET_MASK = "********";
 /** How many Dn or Session objects one batch talks to at once. */
 const FAN_OUT = 64;
 /** A batch whose Dn or Session work failed this many times in a row is applied without the failing parts, then repaired by a resync. */
@@ -39,6 +41,18 @@ export class Site extends DurableObject<Env> {
   private tenant = "";
   private site = "";
   private dns = new Set<string>();
+  /** Every configured DN's configuration: the Site is its owner; a Dn object holds a copy. */
+  private configs = new Map<string, DnConfig>();
+  /** DNs whose Dn object exists (created on first need); the others are idle and cost nothing per event. */
+  private live = new Set<string>();
+  /** Live DNs this instance has seen take a batch (they need no setup with the next one). */
+  private confirmed = new Set<string>();
+  /** The switch's service state of idle DNs, from snapshots and service events (forgotten when the link goes down). */
+  private idleService = new Map<string, boolean>();
+  /** A snapshot came since this instance started: a DN missing from idleService is not on the switch. */
+  private idleServiceKnown = false;
+  /** The link came up and its snapshot is on its way. */
+  private snapshotPending = false;
   private options: Record<string, Record<string, string>> = {};
   private activeAgent: string | null = null;
   private linkUp = false;
@@ -64,14 +78,24 @@ export class Site extends DurableObject<Env> {
         CREATE TABLE IF NOT EXISTS dns (number TEXT PRIMARY KEY);
         CREATE TABLE IF NOT EXISTS streams (agent_id TEXT PRIMARY KEY, stream TEXT NOT NULL, last_applied INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS data_calls (conn_id TEXT PRIMARY KEY);
+        CREATE TABLE IF NOT EXISTS idle_oos (number TEXT PRIMARY KEY);
       `);
+      for (const r of sql.exec<{ number: string }>("SELECT number FROM idle_oos")) this.idleService.set(r.number, false);
       for (const r of sql.exec<{ conn_id: string }>("SELECT conn_id FROM data_calls")) this.dataCalls.add(r.conn_id);
       for (const r of sql.exec<{ k: string; v: string }>("SELECT k, v FROM meta")) {
         if (r.k === "tenant") this.tenant = r.v;
         if (r.k === "site") this.site = r.v;
         if (r.k === "linkUp") this.linkUp = r.v === "true";
       }
-      for (const r of sql.exec<{ number: string }>("SELECT number FROM dns")) this.dns.add(r.number);
+      // DNs of a Site from before the index held configurations: their objects exist (live), config stays with them
+      for (const column of ["config TEXT", "live INTEGER NOT NULL DEFAULT 1"]) {
+        try { sql.exec(`ALTER TABLE dns ADD COLUMN ${column}`); } catch { /* already there */ }
+      }
+      for (const r of sql.exec<{ number: string; config: string | null; live: number }>("SELECT number, config, live FROM dns")) {
+        this.dns.add(r.number);
+        if (r.config) this.configs.set(r.number, JSON.parse(r.config) as DnConfig);
+        if (r.live) this.live.add(r.number);
+      }
       for (const r of sql.exec<{ section: string; name: string; value: string }>("SELECT section, name, value FROM options")) {
         (this.options[r.section] ??= {})[r.name] = r.value;
       }
@@ -79,6 +103,10 @@ export class Site extends DurableObject<Env> {
       for (const ws of ctx.getWebSockets("agent")) {
         const att = ws.deserializeAttachment() as AgentAttachment & { active?: boolean };
         if (att?.active) this.activeAgent = att.agentId ?? null;
+      }
+      // sockets that died with the runtime leave no close event: the watchdog finds the link down
+      if (this.linkUp && ctx.getWebSockets("agent").length === 0 && (await ctx.storage.getAlarm()) === null) {
+        await ctx.storage.setAlarm(Date.now() + KEEPALIVE_CHECK_MS);
       }
     });
   }
@@ -100,7 +128,7 @@ export class Site extends DurableObject<Env> {
     const spec = sectionSpec(section) ?? [];
     const stored = this.options[section] ?? {};
     const out: Record<string, string> = {};
-    for (const o of spec) out[o.name] = o.secret && stored[o.name] !== undefined ? "********" : optionValue(section, o.name, stored);
+    for (const o of spec) out[o.name] = o.secret && stored[o.name] !== undefined ? SECRET_MASK : optionValue(section, o.name, stored);
     return out;
   }
 
@@ -109,7 +137,7 @@ export class Site extends DurableObject<Env> {
     // a secret sent back as GET shows it (masked) keeps its stored value: GET-modify-PUT works
     const values = { ...given };
     for (const o of sectionSpec(section) ?? []) {
-      if (!o.secret || values[o.name] !== "********") continue;
+      if (!o.secret || values[o.name] !== SECRET_MASK) continue;
       const stored = this.options[section]?.[o.name];
       if (stored === undefined) delete values[o.name];
       else values[o.name] = stored;
@@ -137,26 +165,99 @@ export class Site extends DurableObject<Env> {
   // ---- DN objects ----
 
   async putDn(number: string, config: DnConfig): Promise<boolean> {
-    const created = !this.dns.has(number);
-    await dnStub(this.env, this.tenant, this.site, number).configure({ tenant: this.tenant, site: this.site, number }, config, this.linkUp);
-    if (created) {
-      this.dns.add(number);
-      this.ctx.storage.sql.exec("INSERT OR IGNORE INTO dns (number) VALUES (?)", number);
-      this.scheduleResync();
+    const created = this.storeDn(number, config);
+    if (this.live.has(number)) await dnStub(this.env, this.tenant, this.site, number).configure({ tenant: this.tenant, site: this.site, number }, config, this.linkUp);
+    if (created) this.scheduleResync();
+    return created;
+  }
+
+  /** Bulk provisioning: many DN objects, one resync. Idle DNs get no object; live ones take the new configuration. */
+  async putDns(entries: Array<{ number: string; config: DnConfig }>): Promise<{ created: number; replaced: number }> {
+    let created = 0;
+    const liveOnes: Array<{ number: string; config: DnConfig }> = [];
+    for (const { number, config } of entries) {
+      if (this.storeDn(number, config)) created++;
+      else if (this.live.has(number)) liveOnes.push({ number, config });
     }
+    await inChunks(liveOnes, FAN_OUT, async ({ number, config }) => {
+      await dnStub(this.env, this.tenant, this.site, number).configure({ tenant: this.tenant, site: this.site, number }, config, this.linkUp);
+    });
+    if (created > 0) this.scheduleResync();
+    return { created, replaced: entries.length - created };
+  }
+
+  private storeDn(number: string, config: DnConfig): boolean {
+    const created = !this.dns.has(number);
+    this.dns.add(number);
+    this.configs.set(number, config);
+    this.ctx.storage.sql.exec("INSERT INTO dns (number, config, live) VALUES (?, ?, 0) ON CONFLICT (number) DO UPDATE SET config = excluded.config", number, JSON.stringify(config));
     return created;
   }
 
   async deleteDn(number: string): Promise<boolean> {
     if (!this.dns.has(number)) return false;
     this.dns.delete(number);
+    this.configs.delete(number);
+    if (this.idleService.delete(number)) this.ctx.storage.sql.exec("DELETE FROM idle_oos WHERE number = ?", number);
+    this.confirmed.delete(number);
     this.ctx.storage.sql.exec("DELETE FROM dns WHERE number = ?", number);
-    await dnStub(this.env, this.tenant, this.site, number).deconfigure();
+    if (this.live.delete(number)) await dnStub(this.env, this.tenant, this.site, number).deconfigure();
     return true;
   }
 
   hasDn(number: string): boolean {
     return this.dns.has(number);
+  }
+
+  getDn(number: string): DnConfig | null {
+    return this.dns.has(number) ? this.configs.get(number) ?? null : null;
+  }
+
+  /** DN objects in number order, a page at a time: those after `after`, at most `limit`. */
+  listDns(after = "", limit = Number.MAX_SAFE_INTEGER): { dns: Array<{ number: string } & Partial<DnConfig>>; next: string | null } {
+    const numbers = [...this.dns].filter((n) => n > after).sort();
+    const page = numbers.slice(0, limit);
+    return {
+      dns: page.map((number) => ({ number, ...this.configs.get(number) })),
+      next: numbers.length > page.length ? page[page.length - 1]! : null,
+    };
+  }
+
+  /** A Dn object starting (a request, a monitor): its setup, and it is live from now on. Null: not configured here. */
+  dnSetup(number: string): DnSetup | null {
+    if (!this.dns.has(number)) return null;
+    this.makeLive(number);
+    return this.setupOf(number);
+  }
+
+  private setupOf(number: string): DnSetup | null {
+    const config = this.configs.get(number);
+    if (!config) return null;
+    const known = this.idleService.get(number);
+    // not known since this instance started (it was evicted while the link was up): ask the switch again
+    if (known === undefined && this.linkUp && !this.idleServiceKnown && !this.snapshotPending) this.scheduleResync();
+    return { identity: { tenant: this.tenant, site: this.site, number }, config, linkUp: this.linkUp, switchInService: known ?? false };
+  }
+
+  /** Only the exceptions are stored (idle DNs out of service): a snapshot of 40,000 lines in service writes nothing. */
+  private setIdleService(number: string, inService: boolean): void {
+    const was = this.idleService.get(number);
+    this.idleService.set(number, inService);
+    if (!inService && was !== false) this.ctx.storage.sql.exec("INSERT OR IGNORE INTO idle_oos (number) VALUES (?)", number);
+    if (inService && was === false) this.ctx.storage.sql.exec("DELETE FROM idle_oos WHERE number = ?", number);
+  }
+
+  private forgetIdleService(): void {
+    this.idleService.clear();
+    this.idleServiceKnown = false;
+    this.ctx.storage.sql.exec("DELETE FROM idle_oos");
+  }
+
+  private makeLive(number: string): void {
+    if (this.live.has(number)) return;
+    // its idle service state stays until its object took it (setupOf, then confirmed)
+    this.live.add(number);
+    this.ctx.storage.sql.exec("UPDATE dns SET live = 1 WHERE number = ?", number);
   }
 
   listDnNumbers(): string[] {
@@ -251,6 +352,11 @@ export class Site extends DurableObject<Env> {
         try { ws.close(4408, "no keepalive"); } catch { /* gone */ }
         await this.agentGone(ws);
       }
+    }
+    if (this.linkUp && this.agentSockets().length === 0) {
+      log.warn("no link agent connected although the link was up (its socket vanished): link down", { site: this.site });
+      this.activeAgent = null;
+      await this.serial(() => this.setLinkUp(false, new Date().toISOString()));
     }
     await this.armKeepaliveCheck();
   }
@@ -432,10 +538,15 @@ export class Site extends DurableObject<Env> {
     if (up === this.linkUp) return;
     this.linkUp = up;
     this.setMeta("linkUp", String(up));
-    if (!up) this.callParties.clear();
+    this.snapshotPending = up;
+    if (!up) {
+      this.callParties.clear();
+      this.forgetIdleService();
+    }
     log.info(up ? "site link up" : "site link down", { site: this.site });
+    // idle DNs have no object: they take the site's link state when they start
     const perDn = new Map<string, DnInput[]>();
-    for (const dn of this.dns) perDn.set(dn, [{ idx: 0, kind: "link", up, time }]);
+    for (const dn of this.live) perDn.set(dn, [{ idx: 0, kind: "link", up, time }]);
     // not from a stream, so nothing resends it: a Dn that failed is logged and set right by the next snapshot
     await this.dispatch(perDn, undefined, true);
   }
@@ -462,13 +573,25 @@ export class Site extends DurableObject<Env> {
         if (up !== this.linkUp) {
           this.linkUp = up;
           this.setMeta("linkUp", String(up));
-          if (!up) this.callParties.clear();
+          this.snapshotPending = up;
+          if (!up) {
+            this.callParties.clear();
+            this.forgetIdleService();
+          }
           log.info(up ? "site link up" : "site link down", { site: this.site, link: ev.link, reason: ev.reason });
-          for (const dn of this.dns) push(dn, { idx, kind: "link", up, time: ev.time });
+          for (const dn of this.live) push(dn, { idx, kind: "link", up, time: ev.time });
         }
       } else if (ev.kind === "snapshot") {
+        this.idleServiceKnown = true;
+        this.snapshotPending = false;
         for (const entry of ev.dns) {
           if (!this.dns.has(entry.dn)) continue;
+          if (!this.live.has(entry.dn) && entry.calls.length === 0) {
+            // an idle DN: its service state stays here, no object, no RPC (a 40,000-DN first sync)
+            this.setIdleService(entry.dn, entry.inService);
+            continue;
+          }
+          this.makeLive(entry.dn);
           const ids: Record<string, string> = {};
           const withData: string[] = [];
           for (const c of entry.calls) {
@@ -483,6 +606,12 @@ export class Site extends DurableObject<Env> {
       } else {
         const callId = "callId" in ev ? ev.callId : undefined;
         const previous = ev.kind === "partyChanged" ? ev.previousCallId : undefined;
+        if (!this.dns.has(ev.dn)) continue;
+        if (ev.kind === "service" && !this.live.has(ev.dn)) {
+          this.setIdleService(ev.dn, ev.inService);
+          continue;
+        }
+        this.makeLive(ev.dn);
         const id = callId ? await connID(callId) : undefined;
         this.trackParty(ev);
         push(ev.dn, { idx, kind: "switch", ev, ...(id ? { connID: id } : {}), ...(previous ? { previousConnID: await connID(previous) } : {}), ...(id && this.dataCalls.has(id) ? { callData: true as const } : {}) });
@@ -497,7 +626,10 @@ export class Site extends DurableObject<Env> {
     const failures: string[] = [];
     await inChunks([...perDn], FAN_OUT, async ([dn, inputs]) => {
       try {
-        deliveries.push(...(await dnStub(this.env, this.tenant, this.site, dn).applySwitch(inputs, stream)));
+        const setup = this.confirmed.has(dn) ? undefined : this.setupOf(dn) ?? undefined;
+        deliveries.push(...(await dnStub(this.env, this.tenant, this.site, dn).applySwitch(inputs, stream, setup)));
+        this.confirmed.add(dn);
+        if (this.idleService.delete(dn)) this.ctx.storage.sql.exec("DELETE FROM idle_oos WHERE number = ?", dn);
       } catch (err) {
         log.error("a Dn failed to apply switch events", { site: this.site, dn, error: String(err) });
         failures.push(`Dn ${dn}: ${String(err)}`);
@@ -534,6 +666,17 @@ export class Site extends DurableObject<Env> {
       }
     });
     return failures;
+  }
+
+  /** A link key was revoked: the agents that connected with it are cut at once. */
+  async keyRevoked(keyId: string): Promise<void> {
+    for (const ws of this.ctx.getWebSockets("agent")) {
+      const att = ws.deserializeAttachment() as AgentAttachment | null;
+      if (att?.keyId !== keyId) continue;
+      log.warn("link key revoked: closing its agent's socket", { site: this.site, agentId: att.agentId });
+      try { ws.close(4401, "key revoked"); } catch { /* gone */ }
+      await this.agentGone(ws);
+    }
   }
 
   // ---- commands down to the switch (called by Dn objects) ----

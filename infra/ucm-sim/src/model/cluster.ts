@@ -1,6 +1,6 @@
 // One simulated UCM cluster: its devices (addresses + terminals) and calls, JTAPI's model in small.
 // Every change is announced as a batch of JTAPI events, in the order a JTAPI observer receives them.
-import { AddressType, JtapiCause, JtapiMeta, type JtapiEvent, type Snapshot } from "../../../../shared/switch-link.js";
+import { AddressType, JtapiCause, JtapiMeta, OutOfServiceCause, RouteCause, type JtapiEvent, type Snapshot } from "../../../../shared/switch-link.js";
 import { type ClusterConfig, type DeviceConfig, deviceName } from "../config.js";
 import { type Call, type Connection, type PendingEvent, SwitchFault } from "./types.js";
 import { Monitoring } from "./monitoring.js";
@@ -196,7 +196,7 @@ export class Cluster {
     call.connections.push(destination);
     const busy =
       !dev.inService ||
-      (dev.config.kind === "remoteTerminal" && !dev.activeRemoteDestination) ||
+      (dev.config.kind === "remoteTerminal" && !dev.activeRemoteDestination && !dev.config.routeToAllWhenNotConnected) ||
       this.callsOf(to).filter((c) => c !== call).length >= dev.config.busyTrigger;
     const created = this.stamp(call, { id: "ConnCreatedEv", callId: call.id, address: to });
     if (dev.config.kind === "routePoint" && dev.inService) return this.offerToRoutePoint(call, destination, dev, created);
@@ -225,60 +225,45 @@ export class Cluster {
     if (dev.config.kind === "ctiPort" && dev.config.autoAnswer) this.answer(call.id, to);
   }
 
-  /** A CTI route point holds the call and asks the application where it goes (JTAPI RouteEvent). */
+  /**
+   * A CTI route point holds the call (OFFERED) and asks the application where it goes: JTAPI's RouteEvent,
+   * delivered to the route callback the application registered (RouteAddress.registerRouteCallback,
+   * after CiscoRouteTerminal.register). If the application does not route it within the route select
+   * timer (jtapi.ini RouteSelectTimeout=5000), the route session ends with RouteEndEvent cause
+   * CAUSE_ROUTING_TIMER_EXPIRED (101) and the call gets the route point's CFNA-like default treatment
+   * (JDG p.218 "Cisco Route Session Implementation").
+   */
   private offerToRoutePoint(call: Call, rp: Connection, dev: Device, created: PendingEvent): void {
     rp.state = "OFFERED";
     this.publish([
       created,
       this.stamp(call, { id: "ConnInProgressEv", callId: call.id, address: rp.address }),
       this.stamp(call, { id: "CallCtlConnOfferedEv", callId: call.id, address: rp.address }),
-      this.stamp(call, { id: "RouteEv", callId: call.id, address: rp.address }),
+      this.stamp(call, { id: "RouteEvent", callId: call.id, address: rp.address }),
     ], this.localAddresses(call));
     const timer = setTimeout(() => this.routeTimedOut(call.id), dev.config.routeSelectTimeoutMs);
     timer.unref?.();
     this.routeWaits.set(call.id, { routePoint: rp.address, timer });
   }
 
-  /** The application selected a destination for a call at a route point. */
-  selectRoute(callId: string, routePoint: string, destination: string): void {
-    const wait = this.routeWaits.get(callId);
-    if (!wait || wait.routePoint !== routePoint) throw new SwitchFault("InvalidStateException", `call ${callId} is not waiting for a route at ${routePoint}`);
-    const kind = this.classify(destination);
-    if (kind === "unknown") throw new SwitchFault("InvalidPartyException", `route destination ${destination} is invalid: no such number`);
-    if (kind === "local" && !this.device(destination).inService) throw new SwitchFault("InvalidPartyException", `route destination ${destination} is out of service`);
-    this.redirectFromRoutePoint(callId, routePoint, destination, true);
-  }
-
   private routeTimedOut(callId: string): void {
     const wait = this.routeWaits.get(callId);
     const call = this.calls.get(callId);
     if (!wait || !call) return;
+    this.routeWaits.delete(callId);
+    clearTimeout(wait.timer);
+    const routeEnd = this.stamp(call, { id: "RouteEndEvent", callId, address: wait.routePoint, cause: RouteCause.ROUTING_TIMER_EXPIRED });
     const fallback = this.device(wait.routePoint).config.defaultDestination;
-    if (fallback && this.classify(fallback) !== "unknown") return this.redirectFromRoutePoint(callId, wait.routePoint, fallback, false);
-    this.routeWaits.delete(callId);
-    clearTimeout(wait.timer);
-    this.publish([this.stamp(call, { id: "RouteEndEv", callId, address: wait.routePoint, cause: JtapiCause.TIMEOUT })], this.localAddresses(call));
+    if (fallback && this.classify(fallback) !== "unknown") {
+      // the default treatment forwards the call: the route point's connection leaves it (redirected), the default destination is offered it
+      const rp = this.connectionOf(call, wait.routePoint);
+      this.publish([routeEnd, ...this.dropEvents(call, rp, JtapiCause.REDIRECTED)], [...this.localAddresses(call), wait.routePoint]);
+      call.connections = call.connections.filter((c) => c !== rp);
+      call.lastRedirectedAddress = wait.routePoint;
+      return this.offerOnward(call, call.callingAddress ?? "", fallback);
+    }
+    this.publish([routeEnd], this.localAddresses(call));
     this.clear(call, JtapiCause.DEST_NOT_OBTAINABLE, wait.routePoint);
-  }
-
-  /** The call leaves the route point for its destination (selected, or the default after the timer). */
-  private redirectFromRoutePoint(callId: string, routePoint: string, destination: string, selected: boolean): void {
-    const call = this.call(callId);
-    const wait = this.routeWaits.get(callId)!;
-    clearTimeout(wait.timer);
-    this.routeWaits.delete(callId);
-    const rp = this.connectionOf(call, routePoint);
-    rp.state = "DISCONNECTED";
-    const addresses = this.localAddresses(call);
-    this.publish([
-      ...(selected ? [this.stamp(call, { id: "RouteUsedEv", callId, address: routePoint, routeUsed: destination })] : []),
-      this.stamp(call, { id: "RouteEndEv", callId, address: routePoint, cause: selected ? JtapiCause.NORMAL : JtapiCause.TIMEOUT }),
-      this.stamp(call, { id: "ConnDisconnectedEv", callId, address: routePoint, cause: JtapiCause.REDIRECTED }),
-      this.stamp(call, { id: "CallCtlConnDisconnectedEv", callId, address: routePoint, cause: JtapiCause.REDIRECTED }),
-    ], [...addresses, routePoint]);
-    call.connections = call.connections.filter((c) => c !== rp);
-    call.lastRedirectedAddress = routePoint;
-    this.offerOnward(call, call.callingAddress ?? "", destination);
   }
 
   /** Checks, before anything changes, that a call can move on to `to` (redirect, blind transfer). */
@@ -569,16 +554,35 @@ export class Cluster {
     this.unhold(heldCallId, dn);
   }
 
-  /** Redirect: a call ringing at `dn` goes on to `to` (the ringing connection drops, cause REDIRECTED). */
+  /**
+   * Redirect (CallControlConnection.redirect(String)): a call ringing at `dn`, or offered to the route
+   * point `dn`, goes on to `to`; the connection at `dn` drops with cause REDIRECTED. This is also how a
+   * call is routed from a route point (Cisco's sample dialViaOffice l.211 routes so; docs/switch-link.md
+   * says why not RouteSession.selectRoute). A destination that does not exist or is out of service
+   * fails the request at once (JAR: REDIRECT_CALL_UNKNOWN_DESTINATION, ..._DESTINATION_OUT_OF_ORDER)
+   * and the call stays where it was; at a route point its route select timer keeps running. After a
+   * redirect from a route point its route session ends: RouteEndEvent (cause 100, [I] order).
+   */
   redirect(callId: string, dn: string, to: string): void {
     const call = this.call(callId);
     const conn = this.connectionOf(call, dn);
-    if (conn.state !== "ALERTING") throw new SwitchFault("InvalidStateException", `call ${callId} is not ringing at DN ${dn}`);
+    const wait = this.routeWaits.get(callId);
+    const atRoutePoint = conn.state === "OFFERED" && wait?.routePoint === dn;
+    if (conn.state !== "ALERTING" && !atRoutePoint) throw new SwitchFault("InvalidStateException", `call ${callId} is not ringing at DN ${dn}`);
     this.requireOnward(call, to);
+    if (this.classify(to) === "local" && !this.device(to).inService) throw new SwitchFault("InvalidPartyException", `destination ${to} is out of service`);
     const addresses = this.localAddresses(call);
-    this.publish(this.dropEvents(call, conn, JtapiCause.REDIRECTED), addresses);
+    if (atRoutePoint) {
+      clearTimeout(wait!.timer);
+      this.routeWaits.delete(callId);
+    }
+    this.publish([
+      ...this.dropEvents(call, conn, JtapiCause.REDIRECTED),
+      ...(atRoutePoint ? [this.stamp(call, { id: "RouteEndEvent", callId, address: dn, cause: RouteCause.NORMAL })] : []),
+    ], [...addresses, dn]);
     call.connections = call.connections.filter((c) => c !== conn);
-    call.calledAddress = to;
+    // a routed call keeps the number dialed (the route point) as its called address: that is its DNIS
+    if (!atRoutePoint) call.calledAddress = to;
     call.lastRedirectedAddress = dn;
     this.offerOnward(call, call.callingAddress ?? dn, to);
   }
@@ -678,15 +682,28 @@ export class Cluster {
 
   // ---- devices ----
 
-  setInService(dn: string, inService: boolean): void {
+  /**
+   * A device goes out of service, or comes back. `unregistered` (the phone is unplugged): its calls are
+   * cleared first, then CiscoTermOutOfServiceEv and CiscoAddrOutOfServiceEv with
+   * CAUSE_DEVICE_UNREGISTERED (JDG Energywise MSC p.992). `node-failure` (the CallManager node carrying
+   * it fails): JDG "Cisco UCM Server Failure": "results only in termination of observation of that
+   * device. The media path continues to exist", so its calls stay as they are, and the events are
+   * CiscoAddrOutOfServiceEv then CiscoTermOutOfServiceEv with CAUSE_CALLMANAGER_FAILURE (address first, as
+   * for a CTIManager failure, JDG p.216; [I] for a node). Back in service: CiscoTermInServiceEv, CiscoAddrInServiceEv.
+   */
+  setInService(dn: string, inService: boolean, how: "unregistered" | "node-failure" = "unregistered"): void {
     const dev = this.device(dn);
     if (dev.inService === inService) throw new SwitchFault("InvalidStateException", `DN ${dn} is already ${inService ? "in" : "out of"} service`);
-    if (!inService) for (const call of this.callsOf(dn)) this.disconnect(call.id, dn);
+    if (!inService && how === "unregistered") for (const call of this.callsOf(dn)) this.disconnect(call.id, dn);
     dev.inService = inService;
     const t = dev.terminal;
-    this.publish(inService
-      ? [{ id: "CiscoTermInServiceEv", terminal: t, address: dn }, { id: "CiscoAddrInServiceEv", address: dn }]
-      : [{ id: "CiscoTermOutOfServiceEv", terminal: t, address: dn }, { id: "CiscoAddrOutOfServiceEv", address: dn }], [dn]);
+    if (inService) return this.publish([{ id: "CiscoTermInServiceEv", terminal: t, address: dn }, { id: "CiscoAddrInServiceEv", address: dn }], [dn]);
+    if (how === "node-failure") {
+      const oosCause = OutOfServiceCause.CALLMANAGER_FAILURE;
+      return this.publish([{ id: "CiscoAddrOutOfServiceEv", address: dn, oosCause }, { id: "CiscoTermOutOfServiceEv", terminal: t, address: dn, oosCause }], [dn]);
+    }
+    const oosCause = OutOfServiceCause.DEVICE_UNREGISTERED;
+    this.publish([{ id: "CiscoTermOutOfServiceEv", terminal: t, address: dn, oosCause }, { id: "CiscoAddrOutOfServiceEv", address: dn, oosCause }], [dn]);
   }
 
   private stamp(call: Call, e: PendingEvent): PendingEvent {

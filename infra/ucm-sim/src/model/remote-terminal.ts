@@ -200,9 +200,11 @@ export class RemoteTerminals {
     return call;
   }
 
-  /** The remote terminals whose active destination is this number. */
+  /** The remote terminals whose calls reach this number: it is their active destination, or any of theirs when routed to all (TDG 61). */
   private extendedTo(number: string): string[] {
-    return [...this.states].filter(([, s]) => s.active === number).map(([dn]) => dn);
+    return [...this.states]
+      .filter(([dn, s]) => s.active === number || (s.active === null && this.c.devices.get(dn)!.config.routeToAllWhenNotConnected && s.destinations.some((d) => d.number === number)))
+      .map(([dn]) => dn);
   }
 
   knows(number: string): boolean {
