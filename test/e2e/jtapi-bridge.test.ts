@@ -32,7 +32,8 @@ beforeAll(async () => {
   const build = resolve(BRIDGE_DIR, "build");
   await stack.startAgent("site-a", {
     links: [{
-      name: "link-1", host: "cucm-pub,cucm-sub1", port: 2748, user: "tserver", password: PASSWORD,
+      // a loopback CTIManager: requireTls (auto) lets a link without TLS connect only there
+      name: "link-1", host: "127.0.0.1", port: 2748, user: "tserver", password: PASSWORD,
       bridge: {
         jtapiJar: join(build, "jtapi-stub.jar"), extraClasspath: [join(build, "jtapi-fake.jar")], bridgeJar: join(build, "jtapi-bridge.jar"), gsonJar: GSON_JAR,
         peer: FAKE_PEER, env: { FAKE_JTAPI_CONTROL_FILE: controlFile, FAKE_JTAPI_PASSWORD: PASSWORD },
