@@ -22,12 +22,17 @@ stale() { # <jar> <dir>...
   [ -n "$(find "$@" build.sh -newer "$jar" -print -quit)" ]
 }
 
-jarof() { # <jar> <classes dir>
-  rm -f "$1"
-  (cd "$2" && jar cf "../$(basename "$1")" .)
+jarof() { # <jar> <classes dir>: written beside, then moved, so a reader never sees half a jar
+  (cd "$2" && jar cf "../$(basename "$1").tmp" .)
+  mv -f "$1.tmp" "$1"
 }
 
 mkdir -p "$OUT"
+# test files of several vitest projects build at the same time: one build at a time, the others wait
+if command -v flock >/dev/null; then
+  exec 9>"$OUT/.lock"
+  flock 9
+fi
 if stale "$OUT/jtapi-stub.jar" stub/src; then
   rm -rf "$OUT/stub" && mkdir -p "$OUT/stub"
   javac --release 11 -nowarn -d "$OUT/stub" $(find stub/src -name '*.java')

@@ -134,6 +134,11 @@ export class SwitchLinks {
   /** A link served by a JTAPI bridge process: the supervisor starts it and is the link's socket factory. */
   private startBridgeLink(link: LinkConfig): void {
     const tls = bridgeTlsOptions(link.name, this.linkTlsOptions(), this.linkSection(link), this.log);
+    if (!tls && tlsRequired(this.config, link)) {
+      // without TLS, JTAPI sends the application user's password to the CTIManager in clear (port 2748)
+      this.log.error({ link: link.name, host: link.host, requireTls: this.config.requireTls }, `${link.name} not connected: TLS towards ${link.host} is required (requireTls) and its TLS options are incomplete; complete link-tls and ${link.name}/tls-instance-id, or set requireTls false on this host`);
+      return;
+    }
     const bridge = new BridgeSupervisor(link, link.bridge!, tls, this.log);
     const client = this.newClient(link, null, bridge.connect);
     this.links.set(link.name, { client, tls: tls !== null, bridge });

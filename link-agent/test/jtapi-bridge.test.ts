@@ -96,7 +96,7 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     expectValid(c);
   });
 
-  it("consult transfer in JDG Table 8's order: the bracket, the controller leaves, the consulted party joins, the consult call clears; cause 212 from REASON_TRANSFER", async () => {
+  it("consult transfer in JDG Table 8's order: the bracket, the controller leaves, the consulted party joins, the consult call clears; META_CALL_TRANSFERRING on every move", async () => {
     const c = await connected(bridge);
     const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
     const original = made.result.callId;
@@ -122,15 +122,17 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     expect(await c.request({ op: "transfer", callId: original, consultCallId: consultId, address: "1002" })).toMatchObject({ ok: true });
     await c.waitForEvent(before, (e) => e.id === "CiscoTransferEndEv", "CiscoTransferEndEv");
     const events = c.eventsAfter(before);
+    // call-control events carry CAUSE_TRANSFER, core events Ev.getCause() only (docs/switch-link.md "Events")
+    const x = (dn: string) => [["TermConnDroppedEv", dn, 100], ["CallCtlTermConnDroppedEv", dn, 212], ["ConnDisconnectedEv", dn, 100], ["CallCtlConnDisconnectedEv", dn, 212]];
     expect(events.map((e) => [e.id, e.callId === original ? "final" : e.callId === consultId ? "consult" : e.callId, e.address ?? null, e.cause])).toEqual([
-      ["CiscoTransferStartEv", "final", "1002", 212],
-      ...drop("1002", 212).map(([id, a, k]) => [id, "final", a, k]),
-      ["ConnCreatedEv", "final", "1003", 212], ["ConnConnectedEv", "final", "1003", 212], ["CallCtlConnEstablishedEv", "final", "1003", 212],
-      ["TermConnCreatedEv", "final", "1003", 212], ["TermConnActiveEv", "final", "1003", 212], ["CallCtlTermConnTalkingEv", "final", "1003", 212],
-      ...drop("1002", 212).map(([id, a, k]) => [id, "consult", a, k]),
-      ...drop("1003", 212).map(([id, a, k]) => [id, "consult", a, k]),
-      ["CallInvalidEv", "consult", null, 212],
-      ["CiscoTransferEndEv", "final", "1002", 212],
+      ["CiscoTransferStartEv", "final", "1002", 100],
+      ...x("1002").map(([id, a, k]) => [id, "final", a, k]),
+      ["ConnCreatedEv", "final", "1003", 100], ["ConnConnectedEv", "final", "1003", 100], ["CallCtlConnEstablishedEv", "final", "1003", 212],
+      ["TermConnCreatedEv", "final", "1003", 100], ["TermConnActiveEv", "final", "1003", 100], ["CallCtlTermConnTalkingEv", "final", "1003", 212],
+      ...x("1002").map(([id, a, k]) => [id, "consult", a, k]),
+      ...x("1003").map(([id, a, k]) => [id, "consult", a, k]),
+      ["CallInvalidEv", "consult", null, 100],
+      ["CiscoTransferEndEv", "final", "1002", 100],
     ]);
     // every move carries Ev.META_CALL_TRANSFERRING, which the agent's merge logic keys on
     expect(events.map((e) => e.metaCode)).toEqual(events.map(() => 134));
@@ -206,23 +208,30 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     expectValid(c);
   });
 
-  it("routes a call at a route point: RouteEv, selectRoute answered after routeUsedEvent, the call rings at the destination", async () => {
+  it("routes a call at a route point with redirect on its connection: RouteEvent, a refused destination leaves the call, then it rings at the destination", async () => {
     const c = await connected(bridge);
     const mark = c.frames.length;
     expect(await bridge.control("dial 1001 1500")).toBe("ok");
-    await c.waitForEvent(mark, (e) => e.id === "RouteEv", "RouteEv");
-    const route = c.eventsAfter(mark).find((e) => e.id === "RouteEv");
-    expect(route).toMatchObject({ address: "1500", callingAddress: "1001", calledAddress: "1500" });
-    expect(await c.request({ op: "selectRoute", callId: route.callId, address: "1500", destination: "4999" })).toMatchObject({
-      ok: false, error: { exception: "InvalidPartyException" },
+    await c.waitForEvent(mark, (e) => e.id === "RouteEvent", "RouteEvent");
+    const route = c.eventsAfter(mark).find((e) => e.id === "RouteEvent");
+    expect(route).toMatchObject({ address: "1500", callingAddress: "1001", calledAddress: "1500", cause: 100 });
+    expect(trail(c.eventsAfter(mark).filter((e) => e.callId === route.callId && e.address === "1500"))).toEqual([
+      ["ConnCreatedEv", "1500", 100], ["ConnInProgressEv", "1500", 100], ["CallCtlConnOfferedEv", "1500", 100], ["RouteEvent", "1500", 100],
+    ]);
+    // Cisco's redirect with REDIRECT_DROP_ON_FAILURE: a bad destination fails at once, with the CTI code, and the call stays offered
+    expect(await c.request({ op: "redirect", callId: route.callId, address: "1500", destination: "4999" })).toMatchObject({
+      ok: false, error: { exception: "InvalidPartyException", errorCode: -1932787470 },
     });
     const before = c.frames.length;
-    expect(await c.request({ op: "selectRoute", callId: route.callId, address: "1500", destination: "1004" })).toMatchObject({ ok: true });
+    expect(await c.request({ op: "redirect", callId: route.callId, address: "1500", destination: "1004" })).toMatchObject({ ok: true });
     await c.waitForEvent(before, (e) => e.id === "CallCtlTermConnRingingEv" && e.address === "1004", "ringing at 1004");
     const events = c.eventsAfter(before).filter((e) => e.callId === route.callId);
-    expect(trail(events).slice(0, 4)).toEqual([["RouteUsedEv", "1500", 100], ["RouteEndEv", "1500", 100], ["ConnDisconnectedEv", "1500", 210], ["CallCtlConnDisconnectedEv", "1500", 210]]);
-    expect(events[0]).toMatchObject({ routeUsed: "1004", callId: route.callId });
-    expect(events.find((e) => e.id === "CallCtlTermConnRingingEv")).toMatchObject({ callId: route.callId, lastRedirectedAddress: "1500" });
+    expect(trail(events).slice(0, 3)).toEqual([["ConnDisconnectedEv", "1500", 100], ["CallCtlConnDisconnectedEv", "1500", 210], ["RouteEndEvent", "1500", 100]]);
+    expect(trail(events).slice(3).map(([id, a]) => [id, a])).toEqual([
+      ["ConnCreatedEv", "1004"], ["ConnInProgressEv", "1004"], ["CallCtlConnOfferedEv", "1004"], ["ConnAlertingEv", "1004"], ["CallCtlConnAlertingEv", "1004"],
+      ["TermConnCreatedEv", "1004"], ["TermConnRingingEv", "1004"], ["CallCtlTermConnRingingEv", "1004"],
+    ]);
+    expect(events.find((e) => e.id === "CallCtlTermConnRingingEv")).toMatchObject({ lastRedirectedAddress: "1500", calledAddress: "1004" });
     expect(await bridge.control("hangup 1001")).toBe("ok");
     expectValid(c);
   });

@@ -32,13 +32,17 @@ beforeAll(async () => {
   const build = resolve(BRIDGE_DIR, "build");
   await stack.startAgent("site-a", {
     links: [{
-      name: "link-1", host: "cucm-pub,cucm-sub1", port: 2748, user: "tserver", password: PASSWORD,
+      // a loopback CTIManager: requireTls (auto) lets a link without TLS connect only there
+      name: "link-1", host: "127.0.0.1", port: 2748, user: "tserver", password: PASSWORD,
       bridge: {
         jtapiJar: join(build, "jtapi-stub.jar"), extraClasspath: [join(build, "jtapi-fake.jar")], bridgeJar: join(build, "jtapi-bridge.jar"), gsonJar: GSON_JAR,
         peer: FAKE_PEER, env: { FAKE_JTAPI_CONTROL_FILE: controlFile, FAKE_JTAPI_PASSWORD: PASSWORD },
       },
     }],
+    waitForLink: false,
   });
+  // the agent waits for the site's options, then starts a JVM: more than the harness's 15 s on a loaded machine
+  await waitForLink(stack.api, stack.keys.client, "site-a", true, 90_000);
 }, 180_000);
 afterAll(async () => { await stack?.stop(); });
 

@@ -28,8 +28,6 @@ final class BridgeConfig {
     int rtpPort;
     /** How long a hello waits for ProvInServiceEv. */
     int inServiceWaitMs = 8000;
-    /** selectRoute waits this long for routeUsedEvent / reRouteEvent. */
-    int routeAnswerWaitMs = 5000;
     Tls tls;
 
     static BridgeConfig parse(JsonObject o) {
@@ -47,8 +45,6 @@ final class BridgeConfig {
         if (rtpPort != null) c.rtpPort = rtpPort;
         Integer wait = Json.integer(o, "inServiceWaitMs");
         if (wait != null) c.inServiceWaitMs = wait;
-        Integer routeWait = Json.integer(o, "routeAnswerWaitMs");
-        if (routeWait != null) c.routeAnswerWaitMs = routeWait;
         if (o.has("tls") && o.get("tls").isJsonObject()) {
             JsonObject t = o.getAsJsonObject("tls");
             Tls tls = new Tls();

@@ -5,11 +5,9 @@ import com.cisco.jtapi.extensions.CiscoAddrOutOfServiceEv;
 import com.cisco.jtapi.extensions.CiscoAddress;
 import com.cisco.jtapi.extensions.CiscoAddressObserver;
 import com.cisco.jtapi.extensions.CiscoCall;
-import com.cisco.jtapi.extensions.CiscoCallEv;
 import com.cisco.jtapi.extensions.CiscoCallID;
 import com.cisco.jtapi.extensions.CiscoConferenceEndEv;
 import com.cisco.jtapi.extensions.CiscoConferenceStartEv;
-import com.cisco.jtapi.extensions.CiscoFeatureReason;
 import com.cisco.jtapi.extensions.CiscoJtapiException;
 import com.cisco.jtapi.extensions.CiscoJtapiPeer;
 import com.cisco.jtapi.extensions.CiscoJtapiProperties;
@@ -50,15 +48,10 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import javax.telephony.Address;
 import javax.telephony.Call;
 import javax.telephony.Connection;
 import javax.telephony.InvalidArgumentException;
-import javax.telephony.InvalidPartyException;
 import javax.telephony.InvalidStateException;
 import javax.telephony.JtapiPeer;
 import javax.telephony.JtapiPeerFactory;
@@ -66,7 +59,6 @@ import javax.telephony.PlatformException;
 import javax.telephony.PrivilegeViolationException;
 import javax.telephony.Provider;
 import javax.telephony.ProviderUnavailableException;
-import javax.telephony.ResourceUnavailableException;
 import javax.telephony.Terminal;
 import javax.telephony.TerminalConnection;
 import javax.telephony.callcenter.RouteAddress;
@@ -147,7 +139,6 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
     private final Map<Call, String> bracketController = new IdentityHashMap<>();
     private final Map<Call, RouteSession> routeSessions = new IdentityHashMap<>();
     private final Map<RouteSession, String> routePoints = new IdentityHashMap<>();
-    private final Map<RouteSession, CompletableFuture<Void>> routeAnswers = new IdentityHashMap<>();
 
     JtapiLink(BridgeConfig config, Log log) {
         this.config = config;
@@ -433,8 +424,6 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
                 return startMonitor(r);
             case "setRemoteDestination":
                 return setRemoteDestination(r);
-            case "selectRoute":
-                return selectRoute(r);
             default:
                 throw new InvalidArgumentException("unknown op " + op);
         }
@@ -483,33 +472,6 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
         if (!known) remote.addRemoteDestination(name != null ? name : number, number, active);
         else if (name != null) remote.updateRemoteDestination(number, name, number, active);
         else remote.setActiveRemoteDestination(number, active);
-        return new JsonObject();
-    }
-
-    private JsonObject selectRoute(JsonObject r) throws Exception {
-        Call call = call(r, "callId");
-        RouteSession session;
-        synchronized (routeSessions) {
-            session = routeSessions.get(call);
-        }
-        if (session == null) throw new InvalidStateException(call, InvalidStateException.CALL_OBJECT, 0, "call " + Json.str(r, "callId") + " is not waiting at route point " + req(r, "address"));
-        CompletableFuture<Void> answer = new CompletableFuture<>();
-        synchronized (routeSessions) {
-            routeAnswers.put(session, answer);
-        }
-        try {
-            session.selectRoute(new String[] {req(r, "destination")});
-            // the outcome comes on the route callback: routeUsedEvent, or reRouteEvent when the destination failed
-            answer.get(config.routeAnswerWaitMs, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw (Exception) e.getCause();
-        } catch (TimeoutException e) {
-            throw new ResourceUnavailableException(ResourceUnavailableException.UNKNOWN, "no routeUsedEvent or reRouteEvent within " + config.routeAnswerWaitMs + " ms");
-        } finally {
-            synchronized (routeSessions) {
-                routeAnswers.remove(session);
-            }
-        }
         return new JsonObject();
     }
 
@@ -788,24 +750,14 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
         }
     }
 
-    /** The protocol's cause: the call-control cause where JTAPI has one, else what the Cisco feature says, else Ev.getCause(). */
+    /**
+     * The protocol's cause (docs/switch-link.md "Events"): on call-control events the call-control cause when it
+     * is not CAUSE_NORMAL, else Ev.getCause(); core events only ever carry Ev.getCause().
+     */
     static int cause(Ev ev) {
         if (ev instanceof CallCtlEv) {
             int c = ((CallCtlEv) ev).getCallControlCause();
             if (c != 0 && c != Ev.CAUSE_NORMAL) return c;
-        }
-        if (ev instanceof CiscoCallEv && !(ev instanceof CiscoOutOfServiceEv)) {
-            switch (((CiscoCallEv) ev).getCiscoFeatureReason()) {
-                case CiscoFeatureReason.REASON_TRANSFER:
-                case CiscoFeatureReason.REASON_BLINDTRANSFER:
-                    return CallCtlEv.CAUSE_TRANSFER;
-                case CiscoFeatureReason.REASON_CONFERENCE:
-                    return CallCtlEv.CAUSE_CONFERENCE;
-                case CiscoFeatureReason.REASON_REDIRECT:
-                    return CallCtlEv.CAUSE_REDIRECTED;
-                default:
-                    break;
-            }
         }
         return ev.getCause();
     }
@@ -1006,7 +958,7 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
             if (call != null) routeSessions.put(call, session);
             routePoints.put(session, routePoint);
         }
-        JsonObject e = routeEvent("RouteEv", session, call, routePoint);
+        JsonObject e = routeEvent("RouteEvent", session, call, routePoint);
         if (ev.getCallingAddress() != null) e.addProperty("callingAddress", ev.getCallingAddress().getName());
         e.addProperty("time", Json.now());
         deliver(one(e));
@@ -1015,45 +967,35 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
     @Override
     public void routeUsedEvent(RouteUsedEvent ev) {
         RouteSession session = ev.getRouteSession();
-        CompletableFuture<Void> answer;
         String routePoint;
         synchronized (routeSessions) {
-            answer = routeAnswers.get(session);
             routePoint = routePoints.get(session);
         }
-        JsonObject e = routeEvent("RouteUsedEv", session, callOf(session), routePoint);
+        JsonObject e = routeEvent("RouteUsedEvent", session, callOf(session), routePoint);
         if (ev.getRouteUsed() != null) e.addProperty("routeUsed", ev.getRouteUsed().getName());
         e.addProperty("time", Json.now());
         deliver(one(e));
-        if (answer != null) answer.complete(null);
     }
 
     @Override
     public void reRouteEvent(ReRouteEvent ev) {
-        CompletableFuture<Void> answer;
-        synchronized (routeSessions) {
-            answer = routeAnswers.get(ev.getRouteSession());
-        }
-        log.info("reRouteEvent: the selected route failed", "cause", ev.getRouteSession().getCause());
-        if (answer != null) answer.completeExceptionally(new InvalidPartyException(InvalidPartyException.DESTINATION_PARTY, "the destination could not be reached (reRouteEvent, RouteSession cause " + ev.getRouteSession().getCause() + ")"));
+        // the agent routes with redirect, never selectRoute, so a reRouteEvent is only logged
+        log.info("reRouteEvent", "cause", ev.getRouteSession().getCause());
     }
 
     @Override
     public void routeEndEvent(RouteEndEvent ev) {
         RouteSession session = ev.getRouteSession();
         Call call = callOf(session);
-        CompletableFuture<Void> answer;
         String routePoint;
         synchronized (routeSessions) {
-            answer = routeAnswers.get(session);
             routePoint = routePoints.remove(session);
             if (call != null) routeSessions.remove(call);
         }
-        JsonObject e = routeEvent("RouteEndEv", session, call, routePoint);
+        JsonObject e = routeEvent("RouteEndEvent", session, call, routePoint);
         e.addProperty("cause", session.getCause());
         e.addProperty("time", Json.now());
         deliver(one(e));
-        if (answer != null) answer.completeExceptionally(new InvalidStateException(session, InvalidStateException.CALL_OBJECT, 0, "the route session ended (RouteSession cause " + session.getCause() + ")"));
     }
 
     @Override

@@ -273,6 +273,7 @@ public final class FakeProvider implements CiscoProvider {
         if (b instanceof FakeRouteAddress) {
             fire(call, conn(ConnCreatedEv.class, cb), conn(ConnInProgressEv.class, cb), conn(CallCtlConnOfferedEv.class, cb));
             FakeRouteSession session = new FakeRouteSession(call, (FakeRouteAddress) b);
+            call.routeSession = session;
             RouteEvent ev = Events.of(RouteEvent.class).with("getRouteSession", session).with("getCurrentRouteAddress", b).with("getCallingAddress", call.calling).build();
             eventThread.execute(() -> {
                 for (RouteCallback cbk : ((FakeRouteAddress) b).callbacks) cbk.routeEvent(ev);
@@ -442,6 +443,47 @@ public final class FakeProvider implements CiscoProvider {
         fire(finalCall, (CallEv) Events.of(CiscoTransferEndEv.class).with("getCall", finalCall).with("getCiscoFeatureReason", r).with("getMetaCode", META_CALL_TRANSFERRING).build());
     }
 
+    /**
+     * CiscoConnection.redirect(dest, REDIRECT_DROP_ON_FAILURE, ...) from a ringing connection or a route point's
+     * offered one: a bad destination fails at once and leaves the call where it was; else the connection drops
+     * (CallCtlConnDisconnectedEv with CAUSE_REDIRECTED), a route point's session ends (RouteEndEvent, no
+     * RouteUsedEvent for a redirect), and the destination is offered the call.
+     */
+    synchronized Connection redirect(FakeConnection c, String destination) throws InvalidStateException, InvalidPartyException {
+        FakeCall call = c.call;
+        if (c.state != CallControlConnection.OFFERED && c.state != CallControlConnection.ALERTING) {
+            throw new FakeExceptions.State(c, InvalidStateException.CONNECTION_OBJECT, "connection is not OFFERED or ALERTING");
+        }
+        FakeAddress dest = addresses.get(destination);
+        if (dest == null || !dest.terminal.inService) throw new FakeExceptions.Party("redirect destination " + destination + " is unknown or out of service");
+        int r = CiscoFeatureReason.REASON_REDIRECT;
+        FakeTerminalConnection t = c.tc();
+        List<CallEv> evs = new ArrayList<>();
+        if (t != null) {
+            t.state = CallControlTerminalConnection.DROPPED;
+            evs.add(tc(TermConnDroppedEv.class, t, r));
+            evs.add(Events.of(CallCtlTermConnDroppedEv.class).with("getCall", call).with("getTerminalConnection", t).with("getCiscoFeatureReason", r)
+                .with("getCallControlCause", CallCtlEv.CAUSE_REDIRECTED).build());
+        }
+        c.state = CallControlConnection.DISCONNECTED;
+        evs.add(conn(ConnDisconnectedEv.class, c, r));
+        evs.add(Events.of(CallCtlConnDisconnectedEv.class).with("getCall", call).with("getConnection", c).with("getCiscoFeatureReason", r)
+            .with("getCallControlCause", CallCtlEv.CAUSE_REDIRECTED).build());
+        fire(call, evs.toArray(new CallEv[0]));
+        if (c.address instanceof FakeRouteAddress) {
+            FakeRouteAddress rp = (FakeRouteAddress) c.address;
+            FakeRouteSession session = call.routeSession instanceof FakeRouteSession ? (FakeRouteSession) call.routeSession : new FakeRouteSession(call, rp);
+            call.routeSession = null;
+            RouteEndEvent end = Events.of(RouteEndEvent.class).with("getRouteSession", session).build();
+            eventThread.execute(() -> {
+                for (RouteCallback cb : rp.callbacks) cb.routeEndEvent(end);
+            });
+        }
+        call.lastRedirected = c.address;
+        call.called = dest;
+        return offer(call, dest);
+    }
+
     /** RouteSession.selectRoute: the route is used and the route point's connection leaves with REASON_REDIRECT, or reRouteEvent. */
     synchronized void route(FakeRouteSession session, String[] routes) {
         FakeCall call = session.call;
@@ -516,7 +558,8 @@ public final class FakeProvider implements CiscoProvider {
     private static void withReason(Events.Builder b, int reason) {
         if (reason == 0) return;
         b.with("getCiscoFeatureReason", reason);
-        if (reason == CiscoFeatureReason.REASON_TRANSFER) b.with("getMetaCode", META_CALL_TRANSFERRING);
+        // call-control events of a transfer carry CAUSE_TRANSFER; core events only Ev.getCause() (CAUSE_NORMAL)
+        if (reason == CiscoFeatureReason.REASON_TRANSFER) b.with("getMetaCode", META_CALL_TRANSFERRING).with("getCallControlCause", CallCtlEv.CAUSE_TRANSFER);
     }
 
     static final int META_CALL_TRANSFERRING = 134;

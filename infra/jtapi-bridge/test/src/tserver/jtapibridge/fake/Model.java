@@ -220,6 +220,8 @@ final class FakeCall implements CiscoCall {
     FakeAddress calling, called, lastRedirected;
     boolean active, invalid;
     FakeTerminalConnection transferController;
+    /** The route session while the call waits at a route point. */
+    Object routeSession;
 
     FakeCall(FakeProvider provider, int gcid) {
         this.provider = provider;
@@ -286,11 +288,11 @@ final class FakeConnection implements CiscoConnection {
     @Override public CiscoConnectionID getConnectionID() { return () -> System.identityHashCode(this); }
     @Override public void disconnect() throws InvalidStateException { call.provider.disconnect(this); }
     @Override public void accept() throws InvalidStateException { call.provider.accept(this); }
-    @Override public Connection redirect(String dest) throws InvalidStateException, InvalidPartyException, MethodNotSupportedException {
-        throw new MethodNotSupportedException("redirect is not in the fake");
+    @Override public Connection redirect(String dest) throws InvalidStateException, InvalidPartyException {
+        return call.provider.redirect(this, dest);
     }
-    @Override public Connection redirect(String dest, int mode, int css) throws InvalidStateException, InvalidPartyException, MethodNotSupportedException {
-        throw new MethodNotSupportedException("redirect is not in the fake");
+    @Override public Connection redirect(String dest, int mode, int css) throws InvalidStateException, InvalidPartyException {
+        return call.provider.redirect(this, dest);
     }
 }
 
