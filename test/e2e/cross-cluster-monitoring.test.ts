@@ -83,6 +83,7 @@ describe("F2: cross-cluster supervisor monitoring", () => {
     await sup.request("site-a", { request: "RequestMonitorNextCall", thisDN: "1902", otherDN: "1003" });
     const C1 = await customerCallsAgent(agent);
     await sup.waitFor((e) => e.event === "EventEstablished" && e.thisDN === "1902", "EventEstablished at the CTI port");
+    expect(await agent.waitFor((e) => e.event === "EventPartyAdded", "the CTI port added")).toMatchObject({ connID: C1, otherDN: "1902", otherDNRole: 10 });
     const n = agent.events.length;
 
     const transferred = await sup.request("site-a", { request: "RequestSingleStepTransfer", thisDN: "1902", connID: C1, otherDN: "1002", extensions: REMOTE_OBSERVE });

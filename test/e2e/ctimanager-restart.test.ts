@@ -24,6 +24,8 @@ describe("CTIManager restart", () => {
     await s.waitFor((e) => e.event === "EventEstablished" && e.thisDN === "1001", "EventEstablished at 1001");
     const attached = await s.request("site-a", { request: "RequestAttachUserData", thisDN: "1001", connID, userData: { case: "A-17", vip: true } });
     expect(attached.event).toMatchObject({ event: "EventAttachedDataChanged", connID, userData: { case: "A-17", vip: true } });
+    // the other party's copy comes through the Call object, a little later
+    await s.waitFor((e) => e.event === "EventAttachedDataChanged" && e.thisDN === "1002", "EventAttachedDataChanged at 1002");
     const mark = s.events.length;
 
     expect((await stack.simControl("POST", "/clusters/site-a/links/drop")).body.dropped).toBeGreaterThan(0);
