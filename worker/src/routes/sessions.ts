@@ -29,5 +29,9 @@ sessions.delete("/:id", async (c) => {
 
 sessions.get("/:id/events", async (c) => {
   // the Durable Object accepts the socket itself so that it can hibernate
-  return sessionStub(c.env, c.get("caller").tenant, c.req.param("id")).fetch(c.req.raw);
+  const res = await sessionStub(c.env, c.get("caller").tenant, c.req.param("id")).fetch(c.req.raw);
+  // a browser that offered the key as a subprotocol must see one of its protocols chosen: "tserver"
+  const offered = c.req.header("sec-websocket-protocol")?.split(",").map((p) => p.trim()) ?? [];
+  if (res.status !== 101 || !res.webSocket || !offered.includes("tserver")) return res;
+  return new Response(null, { status: 101, webSocket: res.webSocket, headers: { "sec-websocket-protocol": "tserver" } });
 });
