@@ -16,7 +16,7 @@ function bearer(c: Context): string | null {
   if (m) return m[1]!;
   // browsers cannot set headers on a WebSocket: the console offers the key as a subprotocol
   // "bearer.<key>" next to "tserver" (kept out of URLs, and so out of access logs and history)
-  const offered = c.req.header("sec-websocket-protocol")?.split(",").map((p) => p.trim()).find((p) => p.startsWith("bearer."));
+  const offered = c.req.header("upgrade")?.toLowerCase() !== "websocket" ? undefined : c.req.header("sec-websocket-protocol")?.split(",").map((p) => p.trim()).find((p) => p.startsWith("bearer."));
   if (offered) return offered.slice(7);
   // browsers cannot set headers on a WebSocket: they pass the key in the query
   return c.req.query("access_token") ?? null;
