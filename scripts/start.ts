@@ -16,6 +16,8 @@ const logs = join(local, "logs");
 const port = Number(process.env.PORT ?? 8787);
 const api = `http://127.0.0.1:${port}`;
 const simConfig = process.env.UCM_SIM_CONFIG ?? "infra/ucm-sim/config/demo.json";
+/** `npm start -- --backup` (or TSERVER_BACKUP_AGENTS=1): a second, standby link agent per site (high availability). */
+const withBackup = process.argv.includes("--backup") || process.env.TSERVER_BACKUP_AGENTS === "1";
 const children: Child[] = [];
 let stopping = false;
 
@@ -112,24 +114,27 @@ async function main(): Promise<void> {
   const plan: DnPlan = Object.fromEntries(Object.entries(simPlan.devices).map(([site, devices]) => [site, devices.map((d) => dnObjectFor(d.dn, d.kind))]));
   const keys = await provisionDemo(api, adminToken, "demo", plan, previous?.keys);
 
-  // 4. one link agent per site
+  // 4. one link agent per site, and with --backup a standby one each (the Site makes it active when the primary goes)
   const agentHttp: Record<string, Promise<string | null>> = {};
   for (const [site, cluster] of Object.entries(simReady.clusters)) {
     const user = simPlan.users[site]!;
-    const configPath = join(local, `link-agent-${site}.json`);
-    writeSecretFile(configPath, JSON.stringify({
-      site,
-      agentId: `${site}-primary`,
-      role: "primary",
-      controlPlane: { url: api, linkKey: keys.link[site] },
-      links: [{ name: "link-1", host: cluster.linkHost ?? "127.0.0.1", port: cluster.linkPort, user: user.user, password: user.password }],
-      log: { level: "info" },
-      // health and metrics on a free loopback port, found in the agent's log line below
-      http: { host: "127.0.0.1", port: 0 },
-    }, null, 2));
-    const agentLog = join(logs, `link-agent-${site}.log`);
-    const agent = watch(startChild(`agent ${site}`, process.execPath, [...tsx, "link-agent/src/main.ts", "--config", configPath], { logFile: agentLog }), agentLog);
-    agentHttp[site] = agent.waitFor(/health and metrics server listening/, 30_000).then((line) => (JSON.parse(line) as { url: string }).url).catch(() => null);
+    for (const role of withBackup ? ["primary", "backup"] as const : ["primary"] as const) {
+      const name = role === "primary" ? site : `${site}-backup`;
+      const configPath = join(local, `link-agent-${name}.json`);
+      writeSecretFile(configPath, JSON.stringify({
+        site,
+        agentId: `${site}-${role}`,
+        role,
+        controlPlane: { url: api, linkKey: keys.link[site] },
+        links: [{ name: "link-1", host: cluster.linkHost ?? "127.0.0.1", port: cluster.linkPort, user: user.user, password: user.password }],
+        log: { level: "info" },
+        // health and metrics on a free loopback port, found in the agent's log line below
+        http: { host: "127.0.0.1", port: 0 },
+      }, null, 2));
+      const agentLog = join(logs, `link-agent-${name}.log`);
+      const agent = watch(startChild(`agent ${name}`, process.execPath, [...tsx, "link-agent/src/main.ts", "--config", configPath], { logFile: agentLog }), agentLog);
+      agentHttp[name] = agent.waitFor(/health and metrics server listening/, 30_000).then((line) => (JSON.parse(line) as { url: string }).url).catch(() => null);
+    }
   }
 
   const demo = {
@@ -158,6 +163,7 @@ ${Object.entries(demo.agents).map(([site, a]) => `  agent      ${site}: ${a.http
              config ${keys.config}
   admin      ${adminToken}
 ${Object.entries(plan).map(([site, dns]) => `  ${site.padEnd(10)} ${dns.map((d) => `${d.number}${d.kind === "phone" ? "" : `(${d.kind})`}`).join(" ")}`).join("\n")}
+Link agents: ${withBackup ? "a primary and a standby backup per site (stop a primary's process to see the switchover)" : "one per site (npm start -- --backup adds a standby backup per site)"}.
 Everything above is in .local/demo.json; logs are in .local/logs/.
 
 Watch DNs and place a call (in another terminal):

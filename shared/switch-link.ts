@@ -18,6 +18,19 @@ export const ConnectionStates = [
 /** JTAPI TerminalConnection states (CallControlTerminalConnection). */
 export const TerminalConnectionStates = ["IDLE", "RINGING", "TALKING", "HELD", "BRIDGED", "INUSE", "DROPPED", "UNKNOWN"] as const;
 
+/** CiscoAddress.getType() (JAR): where an address of a connection is, as the provider sees it. */
+export const AddressType = {
+  INTERNAL: 1,
+  EXTERNAL: 2,
+  EXTERNAL_UNKNOWN: 3,
+  /** The monitored agent's connection in a monitor call (CiscoAddress.MONITORING_TARGET, JDG MSC p.1593). */
+  MONITORING_TARGET: 5,
+} as const;
+
+/** CiscoCall monitor types and tone directions (JAR; there is no PLAYTONE_NONE). */
+export const MonitorType = { SILENT: 1, WHISPER: 2 } as const;
+export const PlayTone = { LOCALONLY: 0, REMOTEONLY: 1, BOTHLOCALANDREMOTE: 2, NOLOCAL_OR_REMOTE: 3 } as const;
+
 /** Ev.getCause() values used on the link (JTAPI Ev.CAUSE_* and CallControlEv.CAUSE_*). */
 export const JtapiCause = {
   NORMAL: 100,
@@ -33,8 +46,33 @@ export const JtapiCause = {
   TRANSFER: 212,
   CONFERENCE: 207,
   UNHOLD: 214,
-  /** RouteEndEv after the route select timer expired. */
-  TIMEOUT: 215,
+} as const;
+
+/** RouteSession.getCause() values, the `cause` of RouteEndEvent (javax.telephony.callcenter.RouteSession.CAUSE_*). */
+export const RouteCause = {
+  NORMAL: 100,
+  ROUTING_TIMER_EXPIRED: 101,
+  INVALID_DESTINATION: 103,
+} as const;
+
+/** CiscoOutOfServiceEv.CAUSE_* (the `oosCause` of Cisco*OutOfServiceEv). */
+export const OutOfServiceCause = {
+  CALLMANAGER_FAILURE: 1001,
+  DEVICE_UNREGISTERED: 1005,
+  CTIMANAGER_FAILURE: 1007,
+} as const;
+
+/** Ev.getMetaCode() values (javax.telephony.events.Ev.META_*): which higher-level change an event belongs to. */
+export const JtapiMeta = {
+  CALL_STARTING: 128,
+  CALL_PROGRESS: 129,
+  CALL_ADDITIONAL_PARTY: 130,
+  CALL_REMOVING_PARTY: 131,
+  CALL_ENDING: 132,
+  CALL_MERGING: 133,
+  CALL_TRANSFERRING: 134,
+  SNAPSHOT: 135,
+  UNKNOWN: 136,
 } as const;
 
 const dn = z.string().min(1).max(32).regex(/^[0-9A-Za-z*#+._-]+$/);
@@ -72,12 +110,25 @@ export const SwitchOp = z.discriminatedUnion("op", [
   z.object({ op: z.literal("alternate"), callId: z.string(), activeCallId: z.string(), address: dn }),
   /** Drops the DN from the consult call `consultCallId` and retrieves the held call `callId`. */
   z.object({ op: z.literal("reconnect"), callId: z.string(), consultCallId: z.string(), address: dn }),
-  /** Sends a call ringing at `address` on to `destination` (CallControlConnection.redirect). */
+  /** Sends a call ringing at `address`, or offered to the route point `address`, on to `destination` (CallControlConnection.redirect); routes a route point's call. */
   z.object({ op: z.literal("redirect"), callId: z.string(), address: dn, destination: dn }),
-  /** Silent monitoring: `monitor` (a CTI port, say) listens to `address`'s call `callId` through the phone's built-in bridge. */
-  z.object({ op: z.literal("startMonitor"), callId: z.string(), address: dn, monitor: dn }),
-  /** Routes a call waiting at a route point (RouteSession.selectRoute); fails when the destination is invalid or out of service. */
-  z.object({ op: z.literal("selectRoute"), callId: z.string(), address: dn, destination: dn }),
+  /**
+   * Silent monitoring: `monitor` (a CTI port, say) listens to `address`'s call `callId` through the phone's built-in bridge.
+   * `((CiscoCall) provider.createCall()).startMonitor(monitorTerminal, monitorAddress, agentTC, monitorType, tone)`; result `{callId}` of that new call.
+   */
+  z.object({
+    op: z.literal("startMonitor"),
+    callId: z.string(),
+    address: dn,
+    monitor: dn,
+    monitorType: z.union([z.literal(MonitorType.SILENT), z.literal(MonitorType.WHISPER)]).default(MonitorType.SILENT),
+    tone: z.number().int().min(0).max(3).default(PlayTone.NOLOCAL_OR_REMOTE),
+  }),
+  /**
+   * Extend and connect: makes `number` the remote terminal `address`'s active remote destination (active true),
+   * or not (false). CiscoRemoteTerminal addRemoteDestination / updateRemoteDestination / setActiveRemoteDestination.
+   */
+  z.object({ op: z.literal("setRemoteDestination"), address: dn, number: z.string().min(1).max(32), name: z.string().max(64).optional(), active: z.boolean() }),
 ]);
 export type SwitchOp = z.infer<typeof SwitchOp>;
 
@@ -117,8 +168,14 @@ export const SwitchError = z.object({
   message: z.string(),
   /** Cisco's CTI error code when the bridge has one (CiscoJtapiException.getErrorCode()). */
   errorCode: z.number().int().optional(),
+  /** Cisco's name of that code (CiscoJtapiException.getErrorName()), e.g. CTIERR_BIB_RESOURCE_NOT_AVAILABLE. */
+  errorName: z.string().max(100).optional(),
 });
 export type SwitchError = z.infer<typeof SwitchError>;
+
+/** CiscoRemoteDestinationInfo: getRemoteDestinationNumber(), getRemoteDestinationName(), getIsActiveRD(). */
+export const RemoteDestinationInfo = z.object({ number: z.string(), name: z.string(), active: z.boolean() });
+export type RemoteDestinationInfo = z.infer<typeof RemoteDestinationInfo>;
 
 export const SnapshotAddress = z.object({
   address: dn,
@@ -126,6 +183,9 @@ export const SnapshotAddress = z.object({
   kind: z.enum(DeviceKinds),
   inService: z.boolean(),
   terminalInService: z.boolean(),
+  /** Remote terminals: getAllRemoteDestinations() and isMyAppLastToSetActiveRD(). */
+  remoteDestinations: z.array(RemoteDestinationInfo).optional(),
+  myAppLastToSetActiveRD: z.boolean().optional(),
 });
 export type SnapshotAddress = z.infer<typeof SnapshotAddress>;
 
@@ -134,6 +194,8 @@ export const SnapshotConnection = z.object({
   state: z.enum(ConnectionStates),
   /** Absent for a party outside this cluster (reached over a trunk). */
   terminalState: z.enum(TerminalConnectionStates).optional(),
+  /** CiscoAddress.getType() when it is not INTERNAL/EXTERNAL as usual: 5 for the agent's leg of a monitor call. */
+  addressType: z.number().int().optional(),
 });
 export const SnapshotCall = z.object({
   callId: z.string(),
@@ -147,7 +209,8 @@ export const Snapshot = z.object({ addresses: z.array(SnapshotAddress), calls: z
 export type Snapshot = z.infer<typeof Snapshot>;
 
 export const SwitchResponse = z.union([
-  z.object({ type: z.literal("response"), id: z.number().int(), ok: z.literal(true), result: z.record(z.string(), z.any()).default({}) }),
+  /** `more`: a page of a result too large for one frame; the next frame with this id continues it (docs/switch-link.md). */
+  z.object({ type: z.literal("response"), id: z.number().int(), ok: z.literal(true), result: z.record(z.string(), z.any()).default({}), more: z.boolean().optional() }),
   z.object({ type: z.literal("response"), id: z.number().int(), ok: z.literal(false), error: SwitchError }),
 ]);
 export type SwitchResponse = z.infer<typeof SwitchResponse>;
@@ -164,11 +227,32 @@ export const JtapiEvent = z.object({
   lastRedirectedAddress: z.string().nullable().optional(),
   /** CiscoTransferStartEv/EndEv: the consult call merged into this one (absent for a blind transfer). */
   transferredCallId: z.string().optional(),
-  /** CiscoTermConnMonitoringStartEv: the monitor call and the DN that listens. */
+  /** Conn* and CallCtlConn* events: CiscoAddress.getType() of the connection's address (AddressType). */
+  addressType: z.number().int().optional(),
+  /** CiscoTermConnMonitoringStartEv (getMonitorType(), getToneDirection()). */
+  monitorType: z.number().int().optional(),
+  toneDirection: z.number().int().optional(),
+  /**
+   * CiscoTermConnMonitoringStartEv: the monitor call. Not a JTAPI accessor: the bridge's own correlation, taken
+   * from the Connection[] its startMonitor call returned; absent when the monitor was started elsewhere.
+   */
   monitorCallId: z.string().optional(),
-  monitorAddress: z.string().optional(),
+  /** CiscoTermConnMonitorInitiatorInfoEv: getMonitorInitiatorInfo() address, terminal and the address's type. */
+  initiatorAddress: z.string().optional(),
+  initiatorTerminal: z.string().optional(),
+  initiatorAddressType: z.number().int().optional(),
+  /** CiscoTermConnMonitorTargetInfoEv: getMonitorTargetInfo() address and terminal. */
+  targetAddress: z.string().optional(),
+  targetTerminal: z.string().optional(),
+  /** CiscoProvTerminalRemoteDestinationChangedEv: getRemoteDestinations(), isMyAppLastToSetActiveRD() (per provider). */
+  remoteDestinations: z.array(RemoteDestinationInfo).optional(),
+  myAppLastToSetActiveRD: z.boolean().optional(),
   /** RouteUsedEv: the destination the call was routed to. */
   routeUsed: z.string().optional(),
+  /** Cisco*OutOfServiceEv: CiscoOutOfServiceEv.getCause() (OutOfServiceCause). */
+  oosCause: z.number().int().optional(),
+  /** Ev.getMetaCode() (JtapiMeta), when the bridge gives it: META_CALL_TRANSFERRING / META_CALL_MERGING mark the moves of a transfer or conference. */
+  metaCode: z.number().int().optional(),
   time: z.string(),
 });
 export type JtapiEvent = z.infer<typeof JtapiEvent>;

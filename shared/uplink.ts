@@ -55,7 +55,7 @@ export const SwitchEvent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("busy"), time, dn, callId, otherDN: z.string().optional() }),
   /** A call waits at this route point for a routing decision. */
   z.object({ kind: z.literal("routeRequest"), time, dn, callId, otherDN: z.string().optional(), dnis: z.string().optional(), callType }),
-  /** The call left this route point for `otherDN` (selected by the application). */
+  /** The call left this route point for `otherDN`: routed by the application, or the switch's default route after the route select timer. */
   z.object({ kind: z.literal("routeUsed"), time, dn, callId, otherDN: z.string() }),
   z.object({ kind: z.literal("released"), time, dn, callId, cause: z.enum(["normal", "busy", "noAnswer", "failed", "transferred", "redirected", "conferenced"]) }),
   /** A conference: `otherDN` joined this DN's call (added by `thirdPartyDN`). */
@@ -76,8 +76,8 @@ export const SwitchEvent = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("remoteDestination"), time, dn, active: RemoteDestination.nullable(), mine: z.boolean() }),
   /** `otherDN` left this DN's call, which goes on with the others. */
   z.object({ kind: z.literal("partyDeleted"), time, dn, callId, otherDN: z.string() }),
-  /** After a transfer: this DN's call is now `callId` (it was `previousCallId` when it moved calls) and its other party is `otherDN`. */
-  z.object({ kind: z.literal("partyChanged"), time, dn, callId, previousCallId: callId.optional(), otherDN: z.string().optional(), thirdPartyDN: z.string().optional() }),
+  /** After a transfer: this DN's call is now `callId` (it was `previousCallId` when it moved calls) and its other party is `otherDN`. `conferenced`: the move was a conference's (thirdPartyDN conferenced this DN in). */
+  z.object({ kind: z.literal("partyChanged"), time, dn, callId, previousCallId: callId.optional(), otherDN: z.string().optional(), thirdPartyDN: z.string().optional(), conferenced: z.boolean().optional() }),
   /** The switch's answer to a command; placed in the stream before the events the command caused. */
   z.object({
     kind: z.literal("result"),
@@ -119,7 +119,7 @@ export const AgentToSite = z.discriminatedUnion("t", [AgentHello, AgentEvents]);
 export type AgentToSite = z.infer<typeof AgentToSite>;
 
 // ---- control plane -> agent ----
-export const CommandOp = z.enum(["makeCall", "answer", "release", "hold", "retrieve", "routeCall", "initiateTransfer", "completeTransfer", "singleStepTransfer", "alternate", "reconnect", "redirect", "initiateConference", "completeConference", "deleteFromConference", "startMonitor"]);
+export const CommandOp = z.enum(["makeCall", "answer", "release", "hold", "retrieve", "routeCall", "initiateTransfer", "completeTransfer", "singleStepTransfer", "alternate", "reconnect", "redirect", "initiateConference", "completeConference", "deleteFromConference", "startMonitor", "setRemoteDestination"]);
 export type CommandOp = z.infer<typeof CommandOp>;
 
 export const SiteCommand = z.object({

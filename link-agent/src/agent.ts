@@ -78,8 +78,15 @@ export function startLinkAgent(config: AgentConfig, opts: StartOptions = {}): Li
     },
     onDown: (link, reason) => {
       metrics.linkDowns.inc({ link });
+      const carried = normalizer.releaseLink(link);
       normalizer.forgetLink(link);
+      const others = links.clients().filter((c) => c.name !== link && c.isUp);
+      // with other links up the site's link stays up: exactly the DNs this link carried go out of service
+      // (CiscoOutOfServiceEv.CAUSE_CTIMANAGER_FAILURE), until a snapshot claims them again
+      if (others.length > 0) for (const dn of carried) emit({ kind: "service", time: now(), dn, inService: false, oosCause: 1007 });
       emit({ kind: "link", time: now(), link, up: false, reason });
+      // another link to the same cluster that lists them serves them from its next snapshot (redundancy)
+      if (carried.length > 0) for (const c of others) c.refresh((snapshot) => { if (snapshot) emitSnapshot(c.name, snapshot); });
     },
   }, { sockets: opts.sockets, timing: { ...opts.timing, ...(opts.backoff ? { backoff: opts.backoff } : {}) } });
 
@@ -89,6 +96,8 @@ export function startLinkAgent(config: AgentConfig, opts: StartOptions = {}): Li
       return name ? links.get(name) : undefined;
     },
     emit,
+    // the normalizer reads some of JTAPI's reports knowing what the switch accepted (single-step transfer, merges, startMonitor)
+    accepted: (link, op, result) => normalizer.switchAccepted(link, op, result),
     now,
     log,
   });

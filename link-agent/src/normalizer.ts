@@ -4,8 +4,13 @@
 // agent serves: "this call is now dialing / ringing / established / held / gone here".
 // Pure and synchronous: state in, facts out; the agent feeds it from every link.
 import { CallType, DNRole } from "../../shared/tlib.js";
-import { JtapiCause, type JtapiEvent, type Snapshot, type SnapshotCall } from "../../shared/switch-link.js";
+import { AddressType, type DeviceKind, JtapiCause, type JtapiEvent, type Snapshot, type SnapshotCall, type SwitchOp } from "../../shared/switch-link.js";
 import type { CallPhase, SnapshotDn, SwitchEvent } from "../../shared/uplink.js";
+import { Merges, type MergeHost } from "./merges.js";
+import { Redirects } from "./routes.js";
+import { SingleStepTransfers } from "./single-step.js";
+import { MonitorFacts } from "./monitor-facts.js";
+import { remoteDestinationFact, snapshotRemote } from "./remote-facts.js";
 
 interface CallState {
   calling: string | null;
@@ -18,17 +23,6 @@ interface CallState {
   members: Set<string>;
   /** Served DNs already told that their destination is busy (the paired failed events say it twice). */
   toldBusy: Set<string>;
-}
-
-/** A transfer between CiscoTransferStartEv and CiscoTransferEndEv, keyed by link|final call. */
-interface Transfer {
-  kind: "transfer" | "conference";
-  controller: string;
-  transferredCallId?: string;
-  /** Owned DNs leaving the consult call for the final one, with the phase they had. */
-  moving: Map<string, CallPhase>;
-  /** The party that joined the final call (the consulted or blind-transfer destination). */
-  joined?: string;
 }
 
 type Emit = (event: SwitchEvent) => void;
@@ -47,8 +41,6 @@ function releaseCause(jtapiCause: number): ReleaseCause {
   }
 }
 
-const isDisconnect = (id: string) => id === "ConnDisconnectedEv" || id === "CallCtlConnDisconnectedEv";
-
 export class Normalizer {
   /** Which link serves each DN: the first whose snapshot lists it. */
   private owner = new Map<string, string>();
@@ -57,7 +49,44 @@ export class Normalizer {
   private service = new Map<string, { address: boolean; terminal: boolean }>();
   /** Each link's own view of each call (key link|callId): links see the same calls and must not mix. */
   private calls = new Map<string, CallState>();
-  private transfers = new Map<string, Transfer>();
+  /** Consult transfers and conferences under way (merges.ts). */
+  private merges = new Merges();
+  /** Single-step transfers the agent issued: Cisco brackets them with nothing (single-step.ts). */
+  private singleStep = new SingleStepTransfers();
+  /** Silent monitoring's own rules (monitor-facts.ts). */
+  private monitoring = new MonitorFacts();
+  /** Each served DN's device kind, from the snapshots. */
+  private kinds = new Map<string, DeviceKind>();
+  /** Redirects the agent issued, route points' calls and their default route (routes.ts). */
+  private redirects = new Redirects();
+
+  /**
+   * The switch accepted a request of this agent on `link` (the CommandRunner tells, as the answer is
+   * read: before the events the request caused). Some of JTAPI's reports can only be read knowing it.
+   */
+  switchAccepted(link: string, op: SwitchOp, result: Record<string, unknown> = {}): void {
+    if (op.op === "singleStepTransfer") this.singleStep.accepted(link, op.callId, op.address);
+    // startMonitor: the monitor call's initiator gets monitorStarted, not dialing (monitor-facts.ts)
+    if (op.op === "startMonitor" && typeof result.callId === "string") this.expectMonitor(link, result.callId, op.monitor, op.address, op.callId);
+    if (op.op === "redirect") this.redirects.accepted(link, op.callId, op.address, op.destination);
+    this.merges.accepted(link, op);
+  }
+
+  /**
+   * This agent's startMonitor placed `monitorCallId` on `link` (the switch's answer, which precedes the call's
+   * events): its initiator `monitor` gets monitorStarted, not dialing.
+   */
+  expectMonitor(link: string, monitorCallId: string, monitor: string, target: string, monitoredCallId: string): void {
+    this.monitoring.expect(link, monitorCallId, monitor, target, monitoredCallId);
+  }
+
+  private mergeHost(link: string): MergeHost {
+    return {
+      serves: (dn) => this.serves(link, dn),
+      call: (callId) => this.calls.get(`${link}|${callId}`),
+      forget: (callId) => this.calls.delete(`${link}|${callId}`),
+    };
+  }
 
   /** The link that serves a DN, if any. */
   linkOf(dn: string): string | undefined {
@@ -80,21 +109,34 @@ export class Normalizer {
     for (const a of snap.addresses) if (!this.owner.has(a.address)) this.owner.set(a.address, link);
     const mine = snap.addresses.filter((a) => this.owner.get(a.address) === link);
     for (const a of mine) {
+      this.kinds.set(a.address, a.kind);
       this.service.set(a.address, { address: a.inService, terminal: a.terminalInService });
       let dns = this.terminalDns.get(a.terminal);
       if (!dns) this.terminalDns.set(a.terminal, (dns = new Set()));
       dns.add(a.address);
     }
-    const dns: SnapshotDn[] = mine.map((a) => ({ dn: a.address, kind: a.kind, inService: a.inService && a.terminalInService, calls: [] }));
+    const dns: SnapshotDn[] = mine.map((a) => {
+      const remote = snapshotRemote(a);
+      return { dn: a.address, kind: a.kind, inService: a.inService && a.terminalInService, ...(remote ? { remote } : {}), calls: [] };
+    });
     const byDn = new Map(dns.map((d) => [d.dn, d]));
     // forget what this link knew: the snapshot is the truth now
     this.forgetLink(link);
     for (const c of snap.calls) {
-      const established = new Set(c.connections.filter((x) => x.state === "ESTABLISHED").map((x) => x.address));
-      const state: CallState = { calling: c.callingAddress, called: c.calledAddress, phases: new Map(), established, members: new Set(c.connections.map((x) => x.address)), toldBusy: new Set() };
+      // a monitor call's target leg (the agent's built-in bridge) is no party of it
+      const parties = c.connections.filter((x) => x.addressType !== AddressType.MONITORING_TARGET);
+      const established = new Set(parties.filter((x) => x.state === "ESTABLISHED").map((x) => x.address));
+      const state: CallState = { calling: c.callingAddress, called: c.calledAddress, phases: new Map(), established, members: new Set(parties.map((x) => x.address)), toldBusy: new Set() };
       this.calls.set(`${link}|${c.callId}`, state);
       for (const conn of c.connections) {
         const entry = byDn.get(conn.address);
+        const monitorView = entry && this.monitoring.snapshotView(c, conn.address);
+        if (monitorView && "skip" in monitorView) continue;
+        if (entry && monitorView) {
+          state.phases.set(conn.address, monitorView.phase);
+          entry.calls.push({ callId: c.callId, phase: monitorView.phase, otherDN: monitorView.otherDN, role: DNRole.Observer, callType: CallType.Internal });
+          continue;
+        }
         const seen = entry && this.snapshotView(c, conn.address);
         if (!entry || !seen) continue;
         state.phases.set(conn.address, seen.phase);
@@ -144,16 +186,34 @@ export class Normalizer {
       case "CiscoTermInServiceEv":
       case "CiscoTermOutOfServiceEv":
         return this.serviceChanged(link, e, emit);
+      case "CiscoProvTerminalRemoteDestinationChangedEv":
+        if (this.serves(link, a)) emit(remoteDestinationFact(e, a));
+        return;
       case "CallInvalidEv": {
+        if (e.callId) this.monitoring.forget(link, e.callId);
+        if (this.merges.apply(link, e, this.mergeHost(link), emit)) return;
         const call = e.callId ? this.calls.get(`${link}|${e.callId}`) : undefined;
         if (call) for (const dn of call.phases.keys()) if (this.serves(link, dn)) emit({ kind: "released", time: e.time, dn, callId: e.callId!, cause: releaseCause(e.cause) });
         if (e.callId) this.calls.delete(`${link}|${e.callId}`);
+        if (e.callId) this.singleStep.callEnded(link, e.callId);
+        if (e.callId) this.redirects.callEnded(link, e.callId);
         return;
       }
     }
     if (!e.callId) return;
     const call = this.callState(link, e);
-    if (this.duringTransfer(link, e, call, emit)) return;
+    const serves = (dn: string) => this.serves(link, dn);
+    if (this.monitoring.apply(link, e, call, serves, emit)) return;
+    if (this.singleStep.before(link, e, call, serves, emit)) return;
+    if (this.redirects.before(link, e as JtapiEvent & { callId: string }, call, serves, emit)) return;
+    if (this.merges.apply(link, e, this.mergeHost(link), emit)) return;
+    this.callEvent(link, e as JtapiEvent & { callId: string }, call, emit);
+    this.singleStep.after(link, e, call, serves, emit);
+  }
+
+  /** The usual facts of one event of a call. */
+  private callEvent(link: string, e: JtapiEvent & { callId: string }, call: CallState, emit: Emit): void {
+    const a = e.address;
     // each fact below has a core and a call-control event (ConnAlertingEv and CallCtlConnAlertingEv, ...):
     // either one makes the fact, the phase check makes it once
     switch (e.id) {
@@ -166,23 +226,23 @@ export class Normalizer {
           emit({ kind: "dialing", time: e.time, dn: a, callId: e.callId, ...opt(call.called), callType: this.callType(true, call.called) });
         }
         return;
-      case "CiscoTermConnMonitoringStartEv": {
-        const monitor = e.monitorAddress;
-        if (monitor && e.monitorCallId && this.serves(link, monitor)) {
-          const m = this.callState(link, { ...e, callId: e.monitorCallId, callingAddress: monitor, calledAddress: a });
-          m.phases.set(monitor, "established");
-          emit({ kind: "monitorStarted", time: e.time, dn: monitor, callId: e.monitorCallId, otherDN: a ?? "" });
+      case "CallCtlConnInitiatedEv":
+        // a remote terminal's CTI call rings its mobile first; it is dialing from now on (jtapi-fidelity B.2 (3) d)
+        if (this.serves(link, a) && this.kinds.get(a) === "remoteTerminal" && !call.phases.has(a)) {
+          call.phases.set(a, "dialing");
+          emit({ kind: "dialing", time: e.time, dn: a, callId: e.callId, ...opt(call.called), callType: this.callType(true, call.called) });
         }
-        if (monitor && this.serves(link, a) && call.phases.has(a)) emit({ kind: "partyAdded", time: e.time, dn: a, callId: e.callId, otherDN: monitor, observer: true });
         return;
-      }
+      case "RouteEvent":
       case "RouteEv":
         if (this.serves(link, a) && !call.phases.has(a)) {
           call.phases.set(a, "ringing");
           emit({ kind: "routeRequest", time: e.time, dn: a, callId: e.callId, ...opt(call.calling), ...(call.called ? { dnis: call.called } : {}), callType: this.callType(false, call.calling) });
         }
         return;
+      case "RouteUsedEvent":
       case "RouteUsedEv":
+        // a bridge that routes with RouteSession.selectRoute reports where the call went
         if (this.serves(link, a) && call.phases.has(a) && e.routeUsed) {
           // the call leaves the route point: its disconnect that follows is no release of its own
           call.phases.delete(a);
@@ -279,69 +339,8 @@ export class Normalizer {
       else s.terminal = inService;
       this.service.set(dn, s);
       const after = s.address && s.terminal;
-      if (before !== after) emit({ kind: "service", time: e.time, dn, inService: after });
-    }
-  }
-
-  /**
-   * Transfers (CiscoTransferStartEv ... CiscoTransferEndEv): the controller's calls are released as
-   * transferred, a party moving from the consult call to the final call changes calls, and the parties
-   * that stay hear who their new other party is. Returns true when it took the event.
-   */
-  private duringTransfer(link: string, e: JtapiEvent, call: CallState, emit: Emit): boolean {
-    const a = e.address;
-    if ((e.id === "CiscoTransferStartEv" || e.id === "CiscoConferenceStartEv") && a) {
-      const kind = e.id === "CiscoTransferStartEv" ? "transfer" : "conference";
-      this.transfers.set(`${link}|${e.callId}`, { kind, controller: a, transferredCallId: e.transferredCallId, moving: new Map() });
-      return true;
-    }
-    const finalKey = `${link}|${e.callId}`;
-    const t = this.transfers.get(finalKey) ?? [...this.transfers.values()].find((x) => x.transferredCallId === e.callId);
-    if (!t) return false;
-    const isConsult = t.transferredCallId === e.callId;
-    const bracketCause = t.kind === "transfer" ? JtapiCause.TRANSFER : JtapiCause.CONFERENCE;
-    if (isDisconnect(e.id)) {
-      // a disconnect for another reason is an ordinary one
-      if (e.cause !== bracketCause || !a) return false;
-      call.members.delete(a);
-      if (a === t.controller) {
-        if (this.serves(link, a) && call.phases.has(a)) emit({ kind: "released", time: e.time, dn: a, callId: e.callId!, cause: t.kind === "transfer" ? "transferred" : "conferenced" });
-        call.phases.delete(a);
-      } else if (isConsult && call.phases.has(a)) {
-        // not gone: on its way to the final call
-        t.moving.set(a, call.phases.get(a)!);
-        call.phases.delete(a);
-      }
-      return true;
-    }
-    switch (e.id) {
-      case "CallInvalidEv":
-        if (isConsult) this.calls.delete(`${link}|${e.callId}`);
-        return isConsult;
-      case "ConnCreatedEv":
-        if (!a || isConsult) return false;
-        call.members.add(a);
-        t.joined = a;
-        if (this.serves(link, a) && t.moving.has(a)) {
-          call.phases.set(a, t.moving.get(a)!);
-          // after a transfer its other party is whoever stays; in a conference, still the one who brought it in
-          const other = t.kind === "conference" ? t.controller : [...call.members].find((m) => m !== a && m !== t.controller);
-          emit({ kind: "partyChanged", time: e.time, dn: a, callId: e.callId!, previousCallId: t.transferredCallId, ...opt(other), thirdPartyDN: t.controller });
-        }
-        return true;
-      case "CiscoTransferEndEv":
-      case "CiscoConferenceEndEv":
-        this.transfers.delete(finalKey);
-        for (const dn of call.phases.keys()) {
-          if (dn === t.joined || !this.serves(link, dn)) continue;
-          // a transfer gives the others a new other party; a conference adds one to everyone, controller included
-          if (t.kind === "transfer" && dn !== t.controller) emit({ kind: "partyChanged", time: e.time, dn, callId: e.callId!, ...opt(t.joined), thirdPartyDN: t.controller });
-          if (t.kind === "conference" && t.joined) emit({ kind: "partyAdded", time: e.time, dn, callId: e.callId!, otherDN: t.joined, thirdPartyDN: t.controller });
-        }
-        return true;
-      default:
-        // the joining party's own connection and terminal events are summed up above; the rest go the usual way
-        return e.cause === bracketCause && !isConsult && a === t.joined;
+      // why it went out of service, when the switch says (CiscoOutOfServiceEv.getCause())
+      if (before !== after) emit({ kind: "service", time: e.time, dn, inService: after, ...(!after && e.oosCause !== undefined ? { oosCause: e.oosCause } : {}) });
     }
   }
 
@@ -358,10 +357,20 @@ export class Normalizer {
     return call;
   }
 
+  /** A link went down: the DNs it served are served by none until a snapshot (its own, or another link's) claims them. */
+  releaseLink(link: string): string[] {
+    const released = [...this.owner].filter(([, l]) => l === link).map(([dn]) => dn);
+    for (const dn of released) this.owner.delete(dn);
+    return released;
+  }
+
   /** A link went down: its view of the calls is unknown until its next snapshot. */
   forgetLink(link: string): void {
+    this.monitoring.forgetLink(link);
     for (const key of [...this.calls.keys()]) if (key.startsWith(`${link}|`)) this.calls.delete(key);
-    for (const key of [...this.transfers.keys()]) if (key.startsWith(`${link}|`)) this.transfers.delete(key);
+    this.merges.forgetLink(link);
+    this.singleStep.forgetLink(link);
+    this.redirects.forgetLink(link);
   }
 }
 

@@ -41,11 +41,20 @@ describe("commands", () => {
       { op: "disconnect", callId: "c1", address: "1001" },
       { op: "hold", callId: "c1", address: "1001" },
       { op: "unhold", callId: "c1", address: "1001" },
-      { op: "selectRoute", callId: "c2", address: "1500", destination: "1002" },
+      { op: "redirect", callId: "c2", address: "1500", destination: "1002" },
       { op: "consult", callId: "c1", address: "1002", destination: "1003" },
       { op: "transfer", callId: "c1", consultCallId: "c3", address: "1002" },
       { op: "alternate", callId: "c1", activeCallId: "c3", address: "1002" },
     ]);
+  });
+
+  it("tells which requests the switch accepted, before their result, and not the refused ones", () => {
+    const { link } = fakeLink((op) => (op.op === "singleStepTransfer" && op.destination === "7777" ? { ok: false, error: { exception: "InvalidPartyException", message: "unallocated" } } : { ok: true, result: {} }));
+    const seen: string[] = [];
+    const r = new CommandRunner({ linkFor: () => link, emit: (e) => seen.push(`result ${(e as { ok: boolean }).ok}`), accepted: (l, op) => seen.push(`accepted ${l} ${op.op}`), now: () => "t", log: pino({ level: "silent" }) });
+    r.run({ t: "command", id: "1", op: "singleStepTransfer", dn: "1002", callId: "c1", otherDN: "1004" });
+    r.run({ t: "command", id: "2", op: "singleStepTransfer", dn: "1002", callId: "c1", otherDN: "7777" });
+    expect(seen).toEqual(["accepted link-1 singleStepTransfer", "result true", "result false"]);
   });
 
   it("reports success with the call id the switch gave", () => {
@@ -60,7 +69,8 @@ describe("commands", () => {
     ["InvalidPartyException", "9999 is an unallocated number", 177],
     ["InvalidStateException", "call c1 is not ringing at DN 1002", 51],
     ["MethodNotSupportedException", "not supported", 51],
-    ["PrivilegeViolationException", "the user does not control 1001", 1016],
+    // not 1016 (TERR_ISCC_CLIENT_NOT_AUTHORIZED, an inter-site error): the device is out of the user's control list
+    ["PrivilegeViolationException", "the user does not control 1001", 58],
     ["ResourceUnavailableException", "DN 1001 is out of service", 58],
     ["ResourceUnavailableException", "DN 1002 is busy", 231],
     ["PlatformException", "CTIManager failure", 52],
@@ -90,5 +100,48 @@ describe("commands", () => {
     expect(results[1]!.errorMessage).toBe("answer needs callId");
     expect(results[4]!.errorMessage).toBe("no switch link serves DN 2001");
     expect(results[5]!.errorMessage).toBe("link-1, which serves DN 1001, is down");
+  });
+
+  it("startMonitor asks for a silent monitor without tone, and setRemoteDestination names the number, name and activation", () => {
+    const { link, requests } = fakeLink(() => ({ ok: true, result: {} }));
+    const { out, run } = runner(link);
+    run({ id: "1", op: "startMonitor", dn: "1002", callId: "c1", otherDN: "1901", monitorType: 1 });
+    run({ id: "2", op: "startMonitor", dn: "1002", callId: "c1", otherDN: "1901" });
+    run({ id: "3", op: "setRemoteDestination", dn: "1801", otherDN: "0611000001", name: "mobile-1801", active: true });
+    run({ id: "4", op: "setRemoteDestination", dn: "1801", otherDN: "0611000001", active: false });
+    run({ id: "5", op: "setRemoteDestination", dn: "1801", otherDN: "0611000001" });
+    expect(requests).toEqual([
+      { op: "startMonitor", callId: "c1", address: "1002", monitor: "1901", monitorType: 1, tone: 3 },
+      { op: "startMonitor", callId: "c1", address: "1002", monitor: "1901", monitorType: 1, tone: 3 },
+      { op: "setRemoteDestination", address: "1801", number: "0611000001", name: "mobile-1801", active: true },
+      { op: "setRemoteDestination", address: "1801", number: "0611000001", active: false },
+    ]);
+    expect(out.at(-1)).toMatchObject({ commandId: "5", ok: false, errorCode: 53, errorMessage: "setRemoteDestination needs active" });
+  });
+
+  it("tells who asked of a started monitor call, before the events it caused", () => {
+    const { link } = fakeLink(() => ({ ok: true, result: { callId: "gc2" } }));
+    const seen: unknown[] = [];
+    const r = new CommandRunner({ linkFor: () => link, emit: (e) => seen.push(e.kind), accepted: (l, op, result) => seen.push([l, op.op, result.callId]), now: () => "t", log: pino({ level: "silent" }) });
+    r.run({ t: "command", id: "m", op: "startMonitor", dn: "1002", callId: "gc1", otherDN: "1901" });
+    expect(seen).toEqual([["link-1", "startMonitor", "gc2"], "result"]);
+  });
+
+  it.each([
+    ["InvalidArgumentException", "CTIERR_INVALID_REMOTE_DESTINATION_NUMBER", 53],
+    ["InvalidArgumentException", "CTIERR_INVALID_REMOTE_DESTINATION_NAME", 53],
+    ["InvalidStateException", "CTIERR_REMOTEDESTINATION_LIMIT_EXCEEDED", 42],
+    ["InvalidStateException", undefined, 58],
+    ["PlatformException", undefined, 52],
+  ])("maps a refused setRemoteDestination (%s %s) to errorCode %i, naming Cisco's error", (exception, errorName, code) => {
+    const { link } = fakeLink(() => ({ ok: false, error: { exception, message: "refused", ...(errorName ? { errorName } : {}) } as never }));
+    const { out, run } = runner(link);
+    run({ id: "x", op: "setRemoteDestination", dn: "1801", otherDN: "0611000001", active: true });
+    expect(out).toEqual([{ kind: "result", time: "t", dn: "1801", commandId: "x", ok: false, errorCode: code, errorMessage: errorName ? `${exception} (${errorName}): refused` : `${exception}: refused` }]);
+  });
+
+  it("maps the missing built-in bridge and an unextended remote terminal by Cisco's error name", () => {
+    expect(errorCodeFor("ResourceUnavailableException", "DN 1002 has no built-in bridge", "CTIERR_BIB_RESOURCE_NOT_AVAILABLE", "startMonitor")).toBe(58);
+    expect(errorCodeFor("PlatformException", "no active remote destination", "CTIERR_REMOTE_DEVICE_REQUEST_FAILED_ACTIVE_RD_NOT_SET", "makeCall")).toBe(58);
   });
 });

@@ -115,10 +115,12 @@ describe("normalizer: calls", () => {
     ]);
   });
 
-  it("a route point: routeRequest, routeUsed, no release of its own; the caller is established with the real destination", () => {
-    const { out, feed } = rig();
+  it("a route point: routeRequest, routeUsed (the agent's accepted redirect names where), no release of its own; the caller is established with the real destination", () => {
+    const { out, feed, normalizer } = rig();
     const c = call("c8", "1001", "1500", ["1001", "1002"]);
-    feed([...c.placed("1001"), ...c.dials("1001"), ...c.atRoutePoint("1500"), ...c.routed("1500", "1002"), ...c.rings("1002"), ...c.answers("1002")]);
+    feed([...c.placed("1001"), ...c.dials("1001"), ...c.atRoutePoint("1500")]);
+    normalizer.switchAccepted("link-1", { op: "redirect", callId: "c8", address: "1500", destination: "1002" });
+    feed([...c.routed("1500"), ...c.rings("1002"), ...c.answers("1002")]);
     expect(out).toEqual([
       { kind: "dialing", time: T, dn: "1001", callId: "c8", otherDN: "1500", callType: 1 },
       { kind: "routeRequest", time: T, dn: "1500", callId: "c8", otherDN: "1001", dnis: "1500", callType: 1 },
@@ -127,6 +129,23 @@ describe("normalizer: calls", () => {
       { kind: "established", time: T, dn: "1002", callId: "c8", otherDN: "1001", callType: 1 },
       { kind: "established", time: T, dn: "1001", callId: "c8", otherDN: "1002", callType: 1 },
     ]);
+  });
+
+  it("a route point whose route select timer expires: routeUsed names the default destination; with none, the call is released there", () => {
+    const { out, feed } = rig();
+    const c = call("c13", "1001", "1500", ["1001", "1004"]);
+    feed([...c.placed("1001"), ...c.dials("1001"), ...c.atRoutePoint("1500")]);
+    out.length = 0;
+    feed([...c.routeTimerExpired("1500"), ...c.rings("1004")]);
+    expect(out).toEqual([
+      { kind: "routeUsed", time: T, dn: "1500", callId: "c13", otherDN: "1004" },
+      { kind: "ringing", time: T, dn: "1004", callId: "c13", otherDN: "1001", callType: 1 },
+    ]);
+    const d = call("c14", "1001", "1500", ["1001"]);
+    feed([...d.placed("1001"), ...d.dials("1001"), ...d.atRoutePoint("1500")]);
+    out.length = 0;
+    feed([d.ev("RouteEndEvent", "1500", { cause: 101 }), ...d.clears("1500", "1001").map((e) => ({ ...e, cause: 103 }))]);
+    expect(kindsAndDns(out)).toEqual([["released", "1001"], ["released", "1500"]]);
   });
 
   it("takes either flavour of a paired event: a core-only bridge still yields every fact once", () => {
@@ -156,6 +175,44 @@ describe("normalizer: calls", () => {
       { id: "CiscoTermOutOfServiceEv", terminal: "unknown-device", cause: 100, time: T },
     ]);
     expect(out).toEqual([]);
+  });
+});
+
+describe("normalizer: single-step transfer (no bracket, JDG \"Single Step Transfer\")", () => {
+  function answered(callId: string) {
+    const r = rig();
+    const c = call(callId, "1001", "1002", ["1001", "1002", "1004"]);
+    r.feed([...c.placed("1001"), ...c.dials("1001"), ...c.rings("1002"), ...c.answers("1002")]);
+    r.out.length = 0;
+    return { ...r, c };
+  }
+  const drop = (c: ReturnType<typeof call>, dn: string, cause = 100) => [c.ev("TermConnDroppedEv", dn, { cause }), c.ev("CallCtlTermConnDroppedEv", dn, { cause }), c.ev("ConnDisconnectedEv", dn, { cause }), c.ev("CallCtlConnDisconnectedEv", dn, { cause })];
+
+  it("reads the controller's drop and the destination's offer as the transfer the agent issued, whatever the causes", () => {
+    for (const cause of [100, 212]) {
+      const { normalizer, out, feed, c } = answered(`s${cause}`);
+      normalizer.switchAccepted("link-1", { op: "singleStepTransfer", callId: `s${cause}`, address: "1002", destination: "1004" });
+      feed([...drop(c, "1002", cause), ...c.rings("1004")]);
+      expect(out).toEqual([
+        { kind: "released", time: T, dn: "1002", callId: `s${cause}`, cause: "transferred" },
+        { kind: "ringing", time: T, dn: "1004", callId: `s${cause}`, otherDN: "1001", callType: 1 },
+        { kind: "partyChanged", time: T, dn: "1001", callId: `s${cause}`, otherDN: "1004", thirdPartyDN: "1002" },
+      ]);
+    }
+  });
+
+  it("a destination over the trunk: the remaining party hears of it when the network is reached", () => {
+    const { normalizer, out, feed, c } = answered("s2");
+    normalizer.switchAccepted("link-1", { op: "singleStepTransfer", callId: "s2", address: "1002", destination: "2001" });
+    feed([...drop(c, "1002"), ...c.networkAlerting("2001")]);
+    expect(kindsAndDns(out)).toEqual([["released", "1002"], ["partyChanged", "1001"]]);
+    expect(out[1]).toMatchObject({ otherDN: "2001", thirdPartyDN: "1002" });
+  });
+
+  it("without the agent's request, the same events are an ordinary hang-up and a new party", () => {
+    const { out, feed, c } = answered("s3");
+    feed(drop(c, "1002"));
+    expect(out).toEqual([{ kind: "released", time: T, dn: "1002", callId: "s3", cause: "normal" }]);
   });
 });
 

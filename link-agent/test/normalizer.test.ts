@@ -71,7 +71,23 @@ describe("normalizer", () => {
     const { sw, facts } = rig();
     sw.setInService("1004", false);
     sw.setInService("1004", true);
-    expect(facts()).toEqual([{ kind: "service", dn: "1004", inService: false }, { kind: "service", dn: "1004", inService: true }]);
+    expect(facts()).toEqual([{ kind: "service", dn: "1004", inService: false, oosCause: 1005 }, { kind: "service", dn: "1004", inService: true }]);
+  });
+
+  it("a CallManager node failure: out of service with its cause, and the call goes on (no release)", () => {
+    const { sw, facts, out } = rig();
+    const call = sw.originate("1001", "1002", "cti");
+    sw.answer(call.id, "1002");
+    out.length = 0;
+    sw.setInService("1002", false, "node-failure");
+    sw.setInService("1002", true);
+    sw.disconnect(call.id, "1001");
+    expect(facts()).toEqual([
+      { kind: "service", dn: "1002", inService: false, oosCause: 1001 },
+      { kind: "service", dn: "1002", inService: true },
+      { kind: "released", dn: "1001", cause: "normal" },
+      { kind: "released", dn: "1002", cause: "normal" },
+    ]);
   });
 
   it("snapshots calls in their phase, with roles and call types", () => {
@@ -127,10 +143,12 @@ describe("normalizer: transfers", () => {
   });
 
   it("single-step: the controller is released (transferred), the destination rings, the remaining party changes", () => {
-    const { sw, facts, out } = rig();
+    const { sw, facts, out, normalizer } = rig();
     const call = sw.originate("1001", "1002", "cti");
     sw.answer(call.id, "1002");
     out.length = 0;
+    // the simulator, like Cisco, brackets nothing: the agent's own accepted request is what marks the transfer
+    normalizer.switchAccepted("link-1", { op: "singleStepTransfer", callId: call.id, address: "1002", destination: "1004" });
     sw.singleStepTransfer(call.id, "1002", "1004");
     expect(facts()).toEqual([
       { kind: "released", dn: "1002", cause: "transferred" },

@@ -34,13 +34,19 @@ describe("conference", () => {
     await s.waitFor((e) => e.event === "EventPartyAdded" && e.thisDN === "1002", "EventPartyAdded at 1002");
     const o = original.slice(0, 4);
     const k = c.slice(0, 4);
+    await s.waitFor((e) => e.event === "EventPartyAdded" && e.thisDN === "1003", "EventPartyAdded at 1003");
+    // Cisco's order (the consulted party appears in the final call before the consult call is cleared)
     expect(s.events.slice(mark).map(view)).toEqual([
-      ["EventReleased", "1001", "1003", k, undefined, 2],
-      ["EventPartyChanged", "1003", "1001", o, "1001", undefined],
       ["EventRetrieved", "1001", "1002", o, undefined, undefined],
+      ["EventPartyChanged", "1003", "1001", o, "1001", undefined],
+      ["EventReleased", "1001", "1003", k, undefined, 2],
       ["EventPartyAdded", "1001", "1003", o, "1001", undefined],
       ["EventPartyAdded", "1002", "1003", o, "1001", undefined],
+      ["EventPartyAdded", "1003", "1002", o, "1001", undefined],
     ]);
+    // roles as docs/client-api.md says them: the consulted party was ConferencedBy (9) the conferencing DN; everyone is a ConferenceMember (3)
+    const roles = s.events.slice(mark).filter((e) => e.event === "EventPartyChanged" || e.event === "EventPartyAdded").map((e) => [e.event, e.thisDN, e.thisDNRole, e.thirdPartyDNRole]);
+    expect(roles).toEqual([["EventPartyChanged", "1003", 2, 9], ["EventPartyAdded", "1001", 3, 5], ["EventPartyAdded", "1002", 3, 5], ["EventPartyAdded", "1003", 3, 5]]);
 
     const mark2 = s.events.length;
     const dropped = await s.request("site-a", { request: "RequestDeleteFromConference", thisDN: "1001", connID: original, otherDN: "1003" });

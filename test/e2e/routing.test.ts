@@ -77,10 +77,11 @@ const shape = (events: TEvent[]) => events.map((e) => ({ event: e.event, thisDN:
 describe("a route point", () => {
   it("asks the routing client, routes to a ready agent: EventRouteRequest, RequestRouteCall, EventRouteUsed, EventRinging at the agent", async () => {
     const rr = await callRoutePoint();
-    expect(rr).toMatchObject({ event: "EventRouteRequest", thisDN: "1500", otherDN: "1001", thisDNRole: 2, callType: 1, ani: "1001", dnis: "1500" });
+    // GENEM Call-Routing Events: ThisQueue = ThisDN; EventRouteUsed names the destination in ThirdPartyDN (role Destination)
+    expect(rr).toMatchObject({ event: "EventRouteRequest", thisDN: "1500", thisQueue: "1500", otherDN: "1001", thisDNRole: 2, callType: 1, ani: "1001", dnis: "1500" });
     const routed = await router.request("site-a", { request: "RequestRouteCall", thisDN: "1500", connID: rr.connID, otherDN: "1002" });
     expect(routed.status).toBe(200);
-    expect(routed.event).toMatchObject({ event: "EventRouteUsed", thisDN: "1500", otherDN: "1002", connID: rr.connID });
+    expect(routed.event).toMatchObject({ event: "EventRouteUsed", thisDN: "1500", thisQueue: "1500", otherDN: "1001", thirdPartyDN: "1002", thirdPartyDNRole: 2, connID: rr.connID });
     const ringing = await router.waitFor((e) => e.event === "EventRinging" && e.thisDN === "1002", "EventRinging at 1002");
     expect(ringing).toMatchObject({ otherDN: "1001", connID: rr.connID });
     expect(router.trail().slice(-3)).toEqual([["EventRouteRequest", "1500"], ["EventRouteUsed", "1500"], ["EventRinging", "1002"]]);
@@ -93,8 +94,10 @@ describe("a route point", () => {
     const routed = await router.request("site-a", { request: "RequestRouteCall", thisDN: "1500", connID: rr.connID, otherDN: "1999" });
     expect(routed.status).toBe(422);
     expect(routed.event).toMatchObject({ event: "EventError", errorCode: 177, thisDN: "1500" });
-    // the switch's route select timer (5 s) sends the call to the route point's default destination
-    await new Promise((r) => setTimeout(r, 5200));
+    // the switch's route select timer (5 s) sends the call to the route point's default destination: EventRouteUsed, not EventReleased
+    const used = await router.waitFor((e) => e.event === "EventRouteUsed" && e.connID === rr.connID, "EventRouteUsed of the default route", 10_000);
+    expect(used).toMatchObject({ thisDN: "1500", thisQueue: "1500", otherDN: "1001", thirdPartyDN: "1004", thirdPartyDNRole: 2 });
+    expect(router.events.some((e) => e.event === "EventReleased" && e.connID === rr.connID && e.thisDN === "1500")).toBe(false);
     const device = await stack.simControl("GET", "/clusters/site-a/devices/1004");
     expect(device.body.calls[0]).toMatchObject({ state: "ALERTING", callingAddress: "1001" });
     await sim("/devices/1001/hangup");

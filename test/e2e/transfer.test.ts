@@ -54,9 +54,10 @@ describe("transfer", () => {
       { event: "EventRinging", thisDN: "1003", otherDN: "1002", connID: consult },
       { event: "EventEstablished", thisDN: "1003", otherDN: "1002", connID: consult },
       { event: "EventEstablished", thisDN: "1002", otherDN: "1003", connID: consult, callType: 4 },
-      { event: "EventReleased", thisDN: "1002", otherDN: "1003", connID: consult, callState: 1, callType: 4 },
-      { event: "EventPartyChanged", thisDN: "1003", otherDN: "1001", connID: original, previousConnID: consult, thirdPartyDN: "1002" },
+      // JDG Table 8's order: the controller leaves the final call, the consulted party appears in it, then the consult call is cleared
       { event: "EventReleased", thisDN: "1002", otherDN: "1001", connID: original, callState: 1 },
+      { event: "EventPartyChanged", thisDN: "1003", otherDN: "1001", connID: original, previousConnID: consult, thirdPartyDN: "1002" },
+      { event: "EventReleased", thisDN: "1002", otherDN: "1003", connID: consult, callState: 1, callType: 4 },
       { event: "EventPartyChanged", thisDN: "1001", otherDN: "1003", connID: original, thirdPartyDN: "1002" },
     ]);
     // the transferred call goes on between 1001 and 1003 under the original connID

@@ -86,7 +86,7 @@ export const Options = z.record(z.string(), z.string()).describe("a section's op
 /** What GET answers and PUT accepts: a DN object with its number (PUT ignores a number equal to the path's). */
 export const DnObjectWithNumber = DnObject.extend({ number: z.string().optional().describe("the path's number; optional on PUT") })
   ;
-export const DnList = z.object({ dns: z.array(DnObjectWithNumber) });
+export const DnList = z.object({ dns: z.array(DnObjectWithNumber), next: z.string().nullable().optional().describe("with ?limit=: the number to pass as ?after= for the next page") });
 
 export const Health = z.object({
   status: z.literal("ok"),

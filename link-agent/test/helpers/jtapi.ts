@@ -36,12 +36,15 @@ export function call(callId: string, calling: string | null, called: string | nu
       ]),
       ev("CallInvalidEv"),
     ],
-    /** The call reaches a CTI route point, which asks where it goes. */
-    atRoutePoint: (routePoint: string) => [ev("ConnCreatedEv", routePoint), ev("ConnInProgressEv", routePoint), ev("CallCtlConnOfferedEv", routePoint), ev("RouteEv", routePoint)],
-    /** The application selected a destination: the call leaves the route point (redirected). */
-    routed: (routePoint: string, destination: string) => [
-      ev("RouteUsedEv", routePoint, { routeUsed: destination }), ev("RouteEndEv", routePoint),
-      ev("ConnDisconnectedEv", routePoint, { cause: 210 }), ev("CallCtlConnDisconnectedEv", routePoint, { cause: 210 }),
+    /** The call reaches a CTI route point, which asks where it goes (RouteEvent, from the route callback). */
+    atRoutePoint: (routePoint: string) => [ev("ConnCreatedEv", routePoint), ev("ConnInProgressEv", routePoint), ev("CallCtlConnOfferedEv", routePoint), ev("RouteEvent", routePoint)],
+    /** The route point's connection is redirected away: it drops (redirected), its route session ends. */
+    routed: (routePoint: string) => [
+      ev("ConnDisconnectedEv", routePoint), ev("CallCtlConnDisconnectedEv", routePoint, { cause: 210 }), ev("RouteEndEvent", routePoint),
+    ],
+    /** The route select timer expired: RouteEndEvent (CAUSE_ROUTING_TIMER_EXPIRED), the default treatment forwards the call. */
+    routeTimerExpired: (routePoint: string) => [
+      ev("RouteEndEvent", routePoint, { cause: 101 }), ev("ConnDisconnectedEv", routePoint), ev("CallCtlConnDisconnectedEv", routePoint, { cause: 210 }),
     ],
     ev,
   };

@@ -73,12 +73,14 @@ export function applyCallFact(dn: string, current: DnCall | undefined, ev: DnSwi
         connID, callId: ev.callId, phase: "ringing", otherDN: ev.otherDN,
         thisRole: DNRole.Destination, otherRole: DNRole.Origination, callType: ev.callType,
       };
-      return { events: [callEvent("EventRouteRequest", dn, call, ev.time, ani(ev.otherDN, ev.dnis ?? dn))], call };
+      // GENEM Call-Routing Events: ThisQueue is mandatory and is the routing point itself
+      return { events: [callEvent("EventRouteRequest", dn, call, ev.time, { thisQueue: dn, ...ani(ev.otherDN, ev.dnis ?? dn) })], call };
     }
     case "routeUsed": {
       if (!current) return { events: [], call: undefined };
-      // the call has left the route point: EventRouteUsed names where it went
-      return { events: [callEvent("EventRouteUsed", dn, { ...current, otherDN: ev.otherDN }, ev.time)], call: undefined };
+      // the call has left the route point (routed, or the switch's default route): GENEM puts where it went in
+      // ThirdPartyDN with ThirdPartyDNRole Destination; OtherDN stays the caller
+      return { events: [callEvent("EventRouteUsed", dn, current, ev.time, { thisQueue: dn, thirdPartyDN: ev.otherDN, thirdPartyDNRole: DNRole.Destination })], call: undefined };
     }
     case "partyAdded": {
       if (!current) return { events: [], call: current };
@@ -121,7 +123,8 @@ function ani(calling: string | undefined, called: string | undefined): Partial<T
 export function applyPartyChanged(dn: string, current: DnCall | undefined, ev: Extract<DnSwitchEvent, { kind: "partyChanged" }>, connID: string, previousConnID?: string): CallChange {
   if (!current) return { events: [], call: undefined };
   const call: DnCall = { ...current, connID, callId: ev.callId, otherDN: ev.otherDN ?? current.otherDN, callType: current.callType === 4 ? 1 : current.callType };
-  const extra: Partial<TEvent> = { ...(ev.thirdPartyDN ? { thirdPartyDN: ev.thirdPartyDN, thirdPartyDNRole: DNRole.TransferredBy } : {}), ...(previousConnID && previousConnID !== connID ? { previousConnID } : {}) };
+  const thirdPartyDNRole = ev.conferenced ? DNRole.ConferencedBy : DNRole.TransferredBy;
+  const extra: Partial<TEvent> = { ...(ev.thirdPartyDN ? { thirdPartyDN: ev.thirdPartyDN, thirdPartyDNRole } : {}), ...(previousConnID && previousConnID !== connID ? { previousConnID } : {}) };
   return { events: [callEvent("EventPartyChanged", dn, call, ev.time, extra)], call };
 }
 
@@ -135,12 +138,12 @@ export function reconcile(dn: string, calls: Map<string, DnCall>, entry: Snapsho
   const seen = new Set<string>();
   for (const s of entry.calls) {
     seen.add(s.callId);
-    const connID = connIDs[s.callId]!;
     const have = calls.get(s.callId);
-    const call: DnCall = {
-      connID, callId: s.callId, phase: s.phase, otherDN: s.otherDN ?? have?.otherDN,
-      thisRole: s.role, otherRole: s.role === DNRole.Origination ? DNRole.Destination : DNRole.Origination, callType: s.callType, userData: have?.userData,
-    };
+    // what the control plane decided about a call it knows stays: its connID (a monitor call's is aliased
+    // to the monitored call's) and its roles (10 for observers, 3 in a conference: the snapshot only knows 1 and 2)
+    const call: DnCall = have
+      ? { ...have, phase: s.phase, otherDN: s.otherDN ?? have.otherDN }
+      : { connID: connIDs[s.callId]!, callId: s.callId, phase: s.phase, otherDN: s.otherDN, thisRole: s.role, otherRole: s.role === DNRole.Origination ? DNRole.Destination : DNRole.Origination, callType: s.callType };
     next.set(s.callId, call);
     if (have?.phase === s.phase) continue;
     if (!have) {

@@ -1,7 +1,7 @@
 // Configuration like Configuration Server: application options by section and DN objects.
 import { Hono } from "hono";
 import { type AppEnv, requireKey } from "../auth.js";
-import { dnStub, siteStub } from "../env.js";
+import { siteStub } from "../env.js";
 import { DnObject, OptionSection } from "../../../shared/client-api.js";
 import { sectionSpec, validateSection } from "../options.js";
 import { readJson } from "./json.js";
@@ -33,20 +33,51 @@ config.put("/options/:section", async (c) => {
   return c.json(await site.getOptions(section));
 });
 
+/** Largest bulk request: DN objects per PUT /dns, and its body. */
+export const MAX_BULK_DNS = 10_000;
+const MAX_BULK_BYTES = 2 * 1024 * 1024;
+
+// one RPC to the Site, which holds every DN object's configuration; ?limit= pages, ?after= continues
 config.get("/dns", async (c) => {
-  const { tenant } = c.get("caller");
-  const site = c.req.param("site")!;
-  const numbers = await siteStub(c.env, tenant, site).listDnNumbers();
-  const dns = await Promise.all(numbers.map(async (number) => ({ number, ...(await dnStub(c.env, tenant, site, number).getConfig()) })));
-  return c.json({ dns });
+  const limitParam = c.req.query("limit");
+  const limit = limitParam === undefined ? undefined : Number(limitParam);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > MAX_BULK_DNS)) return c.json({ error: `limit must be an integer from 1 to ${MAX_BULK_DNS}` }, 400);
+  const page = await siteStub(c.env, c.get("caller").tenant, c.req.param("site")!).listDns(c.req.query("after") ?? "", limit);
+  return c.json(limit === undefined ? { dns: page.dns } : page);
 });
 
 config.get("/dns/:number", async (c) => {
-  const { tenant } = c.get("caller");
   const site = c.req.param("site")!;
   const number = c.req.param("number");
-  if (!(await siteStub(c.env, tenant, site).hasDn(number))) return c.json({ error: `no DN "${number}" on site ${site}` }, 404);
-  return c.json({ number, ...(await dnStub(c.env, tenant, site, number).getConfig()) });
+  const dn = await siteStub(c.env, c.get("caller").tenant, site).getDn(number);
+  if (!dn) return c.json({ error: `no DN "${number}" on site ${site}` }, 404);
+  return c.json({ number, ...dn });
+});
+
+// bulk provisioning: up to MAX_BULK_DNS DN objects created or replaced at once, one resync of the link agent
+config.put("/dns", async (c) => {
+  const body = await readJson(c, MAX_BULK_BYTES);
+  if (!body.ok) return c.json({ error: body.error }, 400);
+  const list = (body.value as { dns?: unknown } | null)?.dns;
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_BULK_DNS) return c.json({ error: `the body is { dns: [ { number, type, switchSpecificType?, annex? }, ... ] } with 1 to ${MAX_BULK_DNS} DN objects` }, 400);
+  const entries: Array<{ number: string; config: DnObject }> = [];
+  const seen = new Set<string>();
+  for (const [i, raw] of list.entries()) {
+    const { number, ...rest } = (raw ?? {}) as { number?: unknown };
+    if (typeof number !== "string" || !dnNumber.test(number)) return c.json({ error: `dns[${i}].number: a DN number is 1-32 digits, letters or *#+._-` }, 400);
+    if (seen.has(number)) return c.json({ error: `dns[${i}].number: ${number} is listed twice` }, 400);
+    seen.add(number);
+    const parsed = DnObject.safeParse(rest);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      return c.json({ error: `dns[${i}] (${number}): ${issue.path.join(".") || "body"}: ${issue.message}` }, 400);
+    }
+    const annexErrors = Object.entries(parsed.data.annex ?? {}).flatMap(([section, values]) =>
+      sectionSpec(section) ? validateSection(section, values).map((e) => `dns[${i}] (${number}) annex: ${e}`) : []);
+    if (annexErrors.length) return c.json({ error: annexErrors.join("; "), errors: annexErrors }, 400);
+    entries.push({ number, config: parsed.data });
+  }
+  return c.json(await siteStub(c.env, c.get("caller").tenant, c.req.param("site")!).putDns(entries));
 });
 
 config.put("/dns/:number", async (c) => {

@@ -155,8 +155,15 @@ const paths: Record<string, Record<string, Op>> = {
   },
   "/v1/sites/{site}/dns": {
     get: {
-      summary: "The site's DN objects (config key)", tags: ["Configuration"], security: tenantKey, parameters: [P.site],
-      responses: { 200: json("DnList", "the DN objects"), ...tenantErrors },
+      summary: "The site's DN objects (config key); ?limit= pages them, ?after= continues after a number", tags: ["Configuration"], security: tenantKey,
+      parameters: [P.site, { name: "limit", in: "query", required: false, description: "page size, 1 to 10,000 (absent: all)", schema: { type: "integer", minimum: 1, maximum: 10000 } },
+        { name: "after", in: "query", required: false, description: "the last number of the previous page", schema: { type: "string" } }],
+      responses: { 200: json("DnList", "the DN objects (with `next` when paged and more follow)"), 400: err("bad limit"), ...tenantErrors },
+    },
+    put: {
+      summary: "Create or replace up to 10,000 DN objects at once (bulk provisioning: one resync of the link agent)", tags: ["Configuration"], security: tenantKey, parameters: [P.site],
+      requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["dns"], properties: { dns: { type: "array", minItems: 1, maxItems: 10000, items: ref("DnObject") } } } } } },
+      responses: { 200: { description: "how many were created and replaced", content: { "application/json": { schema: { type: "object", properties: { created: { type: "integer" }, replaced: { type: "integer" } } } } } }, 400: err("a bad entry, named by its index and number"), ...tenantErrors },
     },
   },
   "/v1/sites/{site}/dns/{number}": {

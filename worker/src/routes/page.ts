@@ -179,9 +179,11 @@ function connectStream() {
   // the key as a subprotocol: never in the URL
   var ws = new WebSocket(url, ["tserver", "bearer." + S.key]);
   S.ws = ws;
+  // the server takes a socket silent for 90 s for dead (docs/client-api.md): ping every 30 s
+  var keepalive = setInterval(function () { if (ws.readyState === 1) ws.send("ping"); }, 30000);
   ws.onopen = function () { say("connected: session " + S.session.sessionId + " on " + S.site); };
-  ws.onmessage = function (m) { var d = JSON.parse(m.data); (Array.isArray(d) ? d : [d]).forEach(onEvent); renderDns(); renderLog(); };
-  ws.onclose = function (ev) { if (S.closing || ev.code === 4001) return say("session ended", true); say("stream lost; reconnecting...", true); setTimeout(connectStream, 1000); };
+  ws.onmessage = function (m) { if (m.data === "pong") return; var d = JSON.parse(m.data); (Array.isArray(d) ? d : [d]).forEach(onEvent); renderDns(); renderLog(); };
+  ws.onclose = function (ev) { clearInterval(keepalive); if (S.closing || ev.code === 4001) return say("session ended", true); say("stream lost; reconnecting...", true); setTimeout(connectStream, 1000); };
 }
 function refreshSites() {
   if (!S.site) return;

@@ -27,7 +27,7 @@ requests.post("/", requireKey("client"), async (c) => {
   const req = parsed.data;
   if (!req.thisDN) return invalid(`thisDN is required for ${req.request}`);
 
-  const referenceID = await sessionStub(c.env, tenant, req.sessionId).beginRequest(req.referenceID);
+  const referenceID = await sessionStub(c.env, tenant, req.sessionId).beginRequest(c.get("caller").keyId, req.referenceID);
   if (referenceID === null) return invalid(`no session "${req.sessionId}": create one with POST /v1/sessions`, 404);
 
   const outcome = await dnStub(c.env, tenant, site, req.thisDN).request({ ...req, referenceID, tenant, site });

@@ -1,8 +1,10 @@
 // One simulated UCM cluster: its devices (addresses + terminals) and calls, JTAPI's model in small.
 // Every change is announced as a batch of JTAPI events, in the order a JTAPI observer receives them.
-import { JtapiCause, type JtapiEvent, type Snapshot } from "../../../../shared/switch-link.js";
+import { AddressType, JtapiCause, JtapiMeta, OutOfServiceCause, RouteCause, type JtapiEvent, type Snapshot } from "../../../../shared/switch-link.js";
 import { type ClusterConfig, type DeviceConfig, deviceName } from "../config.js";
 import { type Call, type Connection, type PendingEvent, SwitchFault } from "./types.js";
+import { Monitoring } from "./monitoring.js";
+import { RemoteTerminals } from "./remote-terminal.js";
 
 export interface Device {
   config: DeviceConfig;
@@ -42,12 +44,39 @@ export class Cluster {
   private listeners = new Set<BatchListener>();
   /** Calls waiting at a route point for a route select, with the timer of their default treatment. */
   private routeWaits = new Map<string, { routePoint: string; timer: NodeJS.Timeout }>();
+  /** Silent monitoring (model/monitoring.ts) and remote terminals (model/remote-terminal.ts). */
+  readonly monitoring: Monitoring;
+  readonly remote: RemoteTerminals;
 
   constructor(readonly config: ClusterConfig, private readonly network: Network) {
     this.name = config.name;
     for (const d of config.devices) {
       this.devices.set(d.dn, { config: d, terminal: deviceName(d), inService: d.inService, activeRemoteDestination: null });
     }
+    const internals = {
+      devices: this.devices,
+      calls: this.calls,
+      newCall: (callingAddress: string | null, calledAddress: string | null): Call => {
+        const call: Call = { id: newCallId(this.name), connections: [], callingAddress, calledAddress };
+        this.calls.set(call.id, call);
+        return call;
+      },
+      publish: (events: PendingEvent[], addresses: Iterable<string>) => this.publish(events, addresses),
+      stamp: (call: Call, e: PendingEvent) => this.stamp(call, e),
+      clear: (call: Call, cause: number, first: string | null) => this.clear(call, cause, first),
+      localAddresses: (call: Call) => this.localAddresses(call),
+      dial: (callId: string, from: string, to: string) => this.dial(callId, from, to),
+      answerAtRemoteDestination: (callId: string, dn: string) => this.answer(callId, dn, "remoteDestination"),
+      disconnect: (callId: string, dn: string) => this.disconnect(callId, dn),
+    };
+    this.monitoring = new Monitoring(internals);
+    this.remote = new RemoteTerminals(internals, config.providerRetryIntervalMs);
+  }
+
+  /** Stops the cluster's timers (monitor media timers, mobiles that answer by themselves). */
+  stopTimers(): void {
+    this.monitoring.stop();
+    this.remote.stop();
   }
 
   onBatch(listener: BatchListener): () => void {
@@ -58,9 +87,16 @@ export class Cluster {
   private publish(events: PendingEvent[], addresses: Iterable<string>): void {
     if (events.length === 0) return;
     const time = new Date().toISOString();
-    const batch = events.map((e) => ({ cause: JtapiCause.NORMAL, ...e, time }) as JtapiEvent);
+    const batch = events.map((e) => ({ cause: JtapiCause.NORMAL, ...this.addressTypeOf(e), ...e, time }) as JtapiEvent);
     const concerns = { addresses: new Set(addresses) };
     for (const listener of this.listeners) listener(batch, concerns);
+    this.monitoring.afterPublish();
+  }
+
+  /** CiscoAddress.getType() on every Conn* and CallCtlConn* event: a device of this cluster or not (5 is set where it applies). */
+  private addressTypeOf(e: PendingEvent): { addressType?: number } {
+    if (!e.address || !(e.id.startsWith("Conn") || e.id.startsWith("CallCtlConn"))) return {};
+    return { addressType: this.devices.has(e.address) ? AddressType.INTERNAL : AddressType.EXTERNAL };
   }
 
   private localAddresses(call: Call): string[] {
@@ -99,6 +135,7 @@ export class Cluster {
     if (dev.config.kind === "remoteTerminal" && how === "manual") throw new SwitchFault("InvalidStateException", `DN ${from} is a remote terminal: calls from it are placed through CTI only`);
     if (this.callsOf(from).length >= dev.config.maxCalls) throw new SwitchFault("ResourceUnavailableException", `DN ${from} already has ${dev.config.maxCalls} calls`);
     if (to !== null && how === "cti" && this.classify(to) === "unknown") throw new SwitchFault("InvalidPartyException", `${to} is an unallocated number`);
+    if (dev.config.kind === "remoteTerminal") return this.remote.originate(from, to);
     const call: Call = { id: newCallId(this.name), connections: [], callingAddress: from, calledAddress: to };
     this.calls.set(call.id, call);
     const conn: Connection = { address: from, local: true, state: "INITIATED", termState: "TALKING" };
@@ -159,7 +196,7 @@ export class Cluster {
     call.connections.push(destination);
     const busy =
       !dev.inService ||
-      (dev.config.kind === "remoteTerminal" && !dev.activeRemoteDestination) ||
+      (dev.config.kind === "remoteTerminal" && !dev.activeRemoteDestination && !dev.config.routeToAllWhenNotConnected) ||
       this.callsOf(to).filter((c) => c !== call).length >= dev.config.busyTrigger;
     const created = this.stamp(call, { id: "ConnCreatedEv", callId: call.id, address: to });
     if (dev.config.kind === "routePoint" && dev.inService) return this.offerToRoutePoint(call, destination, dev, created);
@@ -188,60 +225,45 @@ export class Cluster {
     if (dev.config.kind === "ctiPort" && dev.config.autoAnswer) this.answer(call.id, to);
   }
 
-  /** A CTI route point holds the call and asks the application where it goes (JTAPI RouteEvent). */
+  /**
+   * A CTI route point holds the call (OFFERED) and asks the application where it goes: JTAPI's RouteEvent,
+   * delivered to the route callback the application registered (RouteAddress.registerRouteCallback,
+   * after CiscoRouteTerminal.register). If the application does not route it within the route select
+   * timer (jtapi.ini RouteSelectTimeout=5000), the route session ends with RouteEndEvent cause
+   * CAUSE_ROUTING_TIMER_EXPIRED (101) and the call gets the route point's CFNA-like default treatment
+   * (JDG p.218 "Cisco Route Session Implementation").
+   */
   private offerToRoutePoint(call: Call, rp: Connection, dev: Device, created: PendingEvent): void {
     rp.state = "OFFERED";
     this.publish([
       created,
       this.stamp(call, { id: "ConnInProgressEv", callId: call.id, address: rp.address }),
       this.stamp(call, { id: "CallCtlConnOfferedEv", callId: call.id, address: rp.address }),
-      this.stamp(call, { id: "RouteEv", callId: call.id, address: rp.address }),
+      this.stamp(call, { id: "RouteEvent", callId: call.id, address: rp.address }),
     ], this.localAddresses(call));
     const timer = setTimeout(() => this.routeTimedOut(call.id), dev.config.routeSelectTimeoutMs);
     timer.unref?.();
     this.routeWaits.set(call.id, { routePoint: rp.address, timer });
   }
 
-  /** The application selected a destination for a call at a route point. */
-  selectRoute(callId: string, routePoint: string, destination: string): void {
-    const wait = this.routeWaits.get(callId);
-    if (!wait || wait.routePoint !== routePoint) throw new SwitchFault("InvalidStateException", `call ${callId} is not waiting for a route at ${routePoint}`);
-    const kind = this.classify(destination);
-    if (kind === "unknown") throw new SwitchFault("InvalidPartyException", `route destination ${destination} is invalid: no such number`);
-    if (kind === "local" && !this.device(destination).inService) throw new SwitchFault("InvalidPartyException", `route destination ${destination} is out of service`);
-    this.redirectFromRoutePoint(callId, routePoint, destination, true);
-  }
-
   private routeTimedOut(callId: string): void {
     const wait = this.routeWaits.get(callId);
     const call = this.calls.get(callId);
     if (!wait || !call) return;
+    this.routeWaits.delete(callId);
+    clearTimeout(wait.timer);
+    const routeEnd = this.stamp(call, { id: "RouteEndEvent", callId, address: wait.routePoint, cause: RouteCause.ROUTING_TIMER_EXPIRED });
     const fallback = this.device(wait.routePoint).config.defaultDestination;
-    if (fallback && this.classify(fallback) !== "unknown") return this.redirectFromRoutePoint(callId, wait.routePoint, fallback, false);
-    this.routeWaits.delete(callId);
-    clearTimeout(wait.timer);
-    this.publish([this.stamp(call, { id: "RouteEndEv", callId, address: wait.routePoint, cause: JtapiCause.TIMEOUT })], this.localAddresses(call));
+    if (fallback && this.classify(fallback) !== "unknown") {
+      // the default treatment forwards the call: the route point's connection leaves it (redirected), the default destination is offered it
+      const rp = this.connectionOf(call, wait.routePoint);
+      this.publish([routeEnd, ...this.dropEvents(call, rp, JtapiCause.REDIRECTED)], [...this.localAddresses(call), wait.routePoint]);
+      call.connections = call.connections.filter((c) => c !== rp);
+      call.lastRedirectedAddress = wait.routePoint;
+      return this.offerOnward(call, call.callingAddress ?? "", fallback);
+    }
+    this.publish([routeEnd], this.localAddresses(call));
     this.clear(call, JtapiCause.DEST_NOT_OBTAINABLE, wait.routePoint);
-  }
-
-  /** The call leaves the route point for its destination (selected, or the default after the timer). */
-  private redirectFromRoutePoint(callId: string, routePoint: string, destination: string, selected: boolean): void {
-    const call = this.call(callId);
-    const wait = this.routeWaits.get(callId)!;
-    clearTimeout(wait.timer);
-    this.routeWaits.delete(callId);
-    const rp = this.connectionOf(call, routePoint);
-    rp.state = "DISCONNECTED";
-    const addresses = this.localAddresses(call);
-    this.publish([
-      ...(selected ? [this.stamp(call, { id: "RouteUsedEv", callId, address: routePoint, routeUsed: destination })] : []),
-      this.stamp(call, { id: "RouteEndEv", callId, address: routePoint, cause: selected ? JtapiCause.NORMAL : JtapiCause.TIMEOUT }),
-      this.stamp(call, { id: "ConnDisconnectedEv", callId, address: routePoint, cause: JtapiCause.REDIRECTED }),
-      this.stamp(call, { id: "CallCtlConnDisconnectedEv", callId, address: routePoint, cause: JtapiCause.REDIRECTED }),
-    ], [...addresses, routePoint]);
-    call.connections = call.connections.filter((c) => c !== rp);
-    call.lastRedirectedAddress = routePoint;
-    this.offerOnward(call, call.callingAddress ?? "", destination);
   }
 
   /** Checks, before anything changes, that a call can move on to `to` (redirect, blind transfer). */
@@ -319,12 +341,13 @@ export class Cluster {
 
   // ---- actions on a call ----
 
-  answer(callId: string, dn: string): void {
+  /** `at`: a remote terminal's calls are answered at its remote destination only (jtapi-fidelity B.2 (1) 7). */
+  answer(callId: string, dn: string, at: "device" | "remoteDestination" = "device"): void {
     const call = this.call(callId);
     const conn = this.connectionOf(call, dn);
     if (conn.state !== "ALERTING") throw new SwitchFault("InvalidStateException", `call ${callId} is not ringing at DN ${dn}`);
     const dev = this.device(dn);
-    if (dev.config.kind === "remoteTerminal" && dev.activeRemoteDestination === null) throw new SwitchFault("InvalidStateException", `remote terminal ${dn} is not extended`);
+    if (dev.config.kind === "remoteTerminal" && at === "device") throw new SwitchFault("MethodNotSupportedException", `remote terminal ${dn}: calls are answered at the remote destination`);
     conn.state = "ESTABLISHED";
     conn.termState = "TALKING";
     const t = dev.terminal;
@@ -335,6 +358,7 @@ export class Cluster {
       this.stamp(call, { id: "CallCtlTermConnTalkingEv", callId, address: dn, terminal: t }),
     ], this.localAddresses(call));
     if (call.peer) this.network.peerAnswered(call.peer);
+    this.monitoring.connected(call, conn);
   }
 
   /** The far half of a trunk call was answered: the external party is connected. */
@@ -347,6 +371,7 @@ export class Cluster {
       this.stamp(call, { id: "ConnConnectedEv", callId, address: external.address }),
       this.stamp(call, { id: "CallCtlConnEstablishedEv", callId, address: external.address }),
     ], this.localAddresses(call));
+    this.monitoring.connected(call, external);
   }
 
   /** The far half failed (busy, unknown): the external party fails; the caller hears busy until it hangs up. */
@@ -415,8 +440,21 @@ export class Cluster {
     this.merge(callId, consultCallId, dn, "conference");
   }
 
+  /**
+   * Consult transfer and conference, in Cisco's order. JDG p.194-196 Table 8 "Core Events for Observers
+   * of A and B" (consult transfer, B the controller): CiscoTransferStartEv (final call, META_UNKNOWN); in
+   * the final call B drops; in the final call C appears (ConnCreated, ConnConnected, CallCtlConnEstablished,
+   * TermConnCreated, TermConnActive, CallCtlTermConnTalking); only then the consult call is cleared (B
+   * dropped, C dropped, CallInvalidEv); CiscoTransferEndEv. Every move carries META_CALL_TRANSFERRING.
+   * Conference (JDG p.64 "Conference Scenarios", p.127 "Conference"; the order within the final call
+   * follows the conference MSC of JDG p.1168, [I]): CiscoConferenceStartEv; in the final call the
+   * controller talks again and C appears; the consult call is cleared; CiscoConferenceEndEv, with
+   * META_CALL_MERGING. Causes as JDG p.1168 shows them: core events CAUSE_NORMAL, call-control events
+   * CAUSE_TRANSFER (212) / CAUSE_CONFERENCE (207).
+   */
   private merge(callId: string, consultCallId: string, dn: string, mode: "transfer" | "conference"): void {
-    const cause = mode === "transfer" ? JtapiCause.TRANSFER : JtapiCause.CONFERENCE;
+    const callCtlCause = mode === "transfer" ? JtapiCause.TRANSFER : JtapiCause.CONFERENCE;
+    const metaCode = mode === "transfer" ? JtapiMeta.CALL_TRANSFERRING : JtapiMeta.CALL_MERGING;
     const bracket = mode === "transfer" ? "CiscoTransfer" : "CiscoConference";
     const final = this.call(callId);
     const consult = this.call(consultCallId);
@@ -428,104 +466,76 @@ export class Cluster {
     const party = moving[0]!;
     if (final.peer && consult.peer) throw new SwitchFault("MethodNotSupportedException", "the simulator cannot join two calls that both cross the trunk");
     if (mode === "conference" && controllerFinal.termState !== "HELD") throw new SwitchFault("InvalidStateException", `call ${callId} is not held at DN ${dn}`);
-    const start = { id: `${bracket}StartEv`, callId, address: dn, transferredCallId: consultCallId, cause };
-    const events: PendingEvent[] = [this.stamp(final, start)];
     const addresses = new Set([...this.localAddresses(final), ...this.localAddresses(consult)]);
-    // the consult call ends: the controller drops, its other party leaves it for the final call
-    events.push(...this.dropEvents(consult, controllerConsult, cause));
-    events.push(this.stamp(consult, { id: "ConnDisconnectedEv", callId: consultCallId, address: party.address, cause }));
-    events.push(this.stamp(consult, { id: "CallCtlConnDisconnectedEv", callId: consultCallId, address: party.address, cause }));
-    events.push(this.stamp(consult, { id: "CallInvalidEv", callId: consultCallId, cause }));
-    this.calls.delete(consultCallId);
-    // the party joins the final call in the state it had
-    final.connections.push(party);
+    const start = this.stamp(final, { id: `${bracket}StartEv`, callId, address: dn, transferredCallId: consultCallId, metaCode: JtapiMeta.UNKNOWN });
+    // the moves: call-control events carry the feature's cause, core events CAUSE_NORMAL
+    const moves: PendingEvent[] = [];
+    const move = (events: PendingEvent[]) => moves.push(...events.map((e) => ({ ...e, cause: e.id.startsWith("CallCtl") ? callCtlCause : JtapiCause.NORMAL, metaCode })));
     if (mode === "transfer") {
-      final.callingAddress = final.connections.find((c) => c !== controllerFinal && c !== party)?.address ?? final.callingAddress;
+      move(this.dropEvents(final, controllerFinal, callCtlCause));
+      final.connections = final.connections.filter((c) => c !== controllerFinal);
+    } else {
+      controllerFinal.termState = "TALKING";
+      move([this.stamp(final, { id: "CallCtlTermConnTalkingEv", callId, address: dn, terminal: this.devices.get(dn)?.terminal })]);
+    }
+    // the consulted party appears in the final call, in the state it had
+    final.connections.push({ ...party });
+    if (mode === "transfer") {
+      final.callingAddress = final.connections.find((c) => c !== controllerFinal && c.address !== party.address)?.address ?? final.callingAddress;
       final.calledAddress = party.address;
     }
+    const t = this.devices.get(party.address)?.terminal;
+    const joined = (id: string, withTerminal = false) => this.stamp(final, { id, callId, address: party.address, ...(withTerminal && t ? { terminal: t } : {}) });
+    const appears: PendingEvent[] = [joined("ConnCreatedEv")];
+    if (party.state === "ESTABLISHED") {
+      appears.push(joined("ConnConnectedEv"), joined("CallCtlConnEstablishedEv"));
+      if (party.local) appears.push(joined("TermConnCreatedEv", true), joined("TermConnActiveEv", true), joined("CallCtlTermConnTalkingEv", true));
+    } else {
+      appears.push(joined("ConnAlertingEv"), joined(party.local ? "CallCtlConnAlertingEv" : "CallCtlConnNetworkAlertingEv"));
+      if (party.local) appears.push(joined("TermConnCreatedEv", true), joined("TermConnRingingEv", true), joined("CallCtlTermConnRingingEv", true));
+    }
+    move(appears);
+    // then the consult call is cleared: the controller, then the consulted party, then CallInvalidEv
+    move(this.dropEvents(consult, controllerConsult, callCtlCause));
+    move(this.dropEvents(consult, party, callCtlCause));
+    move([this.stamp(consult, { id: "CallInvalidEv", callId: consultCallId })]);
+    this.calls.delete(consultCallId);
     if (consult.peer) {
       final.peer = consult.peer;
       this.network.repointPeer(consult.peer, this.name, callId);
     }
-    const t = this.devices.get(party.address)?.terminal;
-    const joined = (id: string, withTerminal = false) => this.stamp(final, { id, callId, address: party.address, cause, ...(withTerminal && t ? { terminal: t } : {}) });
-    events.push(joined("ConnCreatedEv"));
-    if (party.state === "ESTABLISHED") {
-      events.push(joined("ConnConnectedEv"), joined("CallCtlConnEstablishedEv"));
-      if (party.local) events.push(joined("TermConnCreatedEv", true), joined("TermConnActiveEv", true), joined("CallCtlTermConnTalkingEv", true));
-    } else {
-      events.push(joined("ConnAlertingEv"), joined(party.local ? "CallCtlConnAlertingEv" : "CallCtlConnNetworkAlertingEv"));
-      if (party.local) events.push(joined("TermConnCreatedEv", true), joined("TermConnRingingEv", true), joined("CallCtlTermConnRingingEv", true));
-    }
-    if (mode === "transfer") {
-      // the controller leaves the final call
-      events.push(...this.dropEvents(final, controllerFinal, cause));
-      final.connections = final.connections.filter((c) => c !== controllerFinal);
-    } else {
-      // the controller talks to everyone now
-      controllerFinal.termState = "TALKING";
-      events.push(this.stamp(final, { id: "CallCtlTermConnTalkingEv", callId, address: dn, terminal: this.devices.get(dn)?.terminal, cause }));
-    }
-    events.push(this.stamp(final, { ...start, id: `${bracket}EndEv` }));
-    this.publish(events, addresses);
+    this.publish([start, ...moves, this.stamp(final, { id: `${bracket}EndEv`, callId, address: dn, transferredCallId: consultCallId, metaCode: JtapiMeta.UNKNOWN })], addresses);
   }
 
-  /** Blind transfer: the controller leaves and the destination is offered the call. */
+  /**
+   * Blind transfer (CallControlCall.transfer(String)): the controller leaves and the destination is
+   * offered the same call. JDG "Single Step Transfer": "A new call does not get created.
+   * CiscoTransferStartEv and CiscoTransferEndEv do not get delivered to applications. The state of the
+   * original call is retained if the transfer operation fails." So: no bracket, and every check is made
+   * before anything changes. The controller's drop carries cause 100 ([I]: the guide names no cause;
+   * jtapi-fidelity B.1(1)3), so nothing but the agent's own pending request marks it as a transfer.
+   */
   singleStepTransfer(callId: string, dn: string, to: string): void {
     const call = this.call(callId);
     const controller = this.connectionOf(call, dn);
     if (controller.state !== "ESTABLISHED") throw new SwitchFault("InvalidStateException", `call ${callId} is not established at DN ${dn}`);
     this.requireOnward(call, to);
-    const start = { id: "CiscoTransferStartEv", callId, address: dn, cause: JtapiCause.TRANSFER };
-    const addresses = this.localAddresses(call);
-    this.publish([this.stamp(call, start), ...this.dropEvents(call, controller, JtapiCause.TRANSFER)], addresses);
+    this.publish(this.dropEvents(call, controller, JtapiCause.NORMAL), this.localAddresses(call));
     call.connections = call.connections.filter((c) => c !== controller);
-    call.callingAddress = call.connections[0]?.address ?? call.callingAddress;
+    call.callingAddress = this.config.transferCallerId === "transferrer" ? dn : (call.connections[0]?.address ?? call.callingAddress);
     call.calledAddress = to;
     call.lastRedirectedAddress = dn;
     this.offerOnward(call, call.callingAddress ?? dn, to);
-    this.publish([this.stamp(call, { ...start, id: "CiscoTransferEndEv" })], [...addresses, to]);
   }
 
   // ---- silent monitoring ----
 
-  /** Monitor calls, by the call they listen to. */
-  private monitors = new Map<string, string>();
-
   /**
-   * Silent monitoring through the agent phone's built-in bridge: `monitor` gets a call of its own,
-   * connected and listening (it cannot be heard); the monitored call reports the monitoring.
+   * Silent monitoring through the agent phone's built-in bridge (model/monitoring.ts): `monitor` originates a new
+   * call that reaches the agent as a MONITORING_TARGET, as in JDG MSC p.1593.
    */
-  startMonitor(callId: string, agent: string, monitor: string): Call {
-    const call = this.call(callId);
-    const conn = this.connectionOf(call, agent);
-    if (conn.state !== "ESTABLISHED") throw new SwitchFault("InvalidStateException", `call ${callId} is not established at DN ${agent}: only an active call can be monitored`);
-    const dev = this.device(monitor);
-    if (!dev.inService) throw new SwitchFault("ResourceUnavailableException", `DN ${monitor} is out of service`);
-    if (this.callsOf(monitor).length > 0) throw new SwitchFault("ResourceUnavailableException", `DN ${monitor} is busy: a monitoring DN carries one call at a time`);
-    if (this.monitors.has(callId)) throw new SwitchFault("InvalidStateException", `call ${callId} is already monitored`);
-    const m: Call = { id: newCallId(this.name), connections: [{ address: monitor, local: true, state: "ESTABLISHED", termState: "TALKING" }], callingAddress: monitor, calledAddress: agent };
-    this.calls.set(m.id, m);
-    this.monitors.set(callId, m.id);
-    const t = dev.terminal;
-    this.publish([
-      this.stamp(m, { id: "CallActiveEv", callId: m.id }),
-      this.stamp(m, { id: "ConnCreatedEv", callId: m.id, address: monitor }),
-      this.stamp(m, { id: "ConnConnectedEv", callId: m.id, address: monitor }),
-      this.stamp(m, { id: "TermConnCreatedEv", callId: m.id, address: monitor, terminal: t }),
-      this.stamp(m, { id: "TermConnActiveEv", callId: m.id, address: monitor, terminal: t }),
-      this.stamp(m, { id: "CallCtlTermConnTalkingEv", callId: m.id, address: monitor, terminal: t }),
-      this.stamp(call, { id: "CiscoTermConnMonitoringStartEv", callId, address: agent, terminal: this.device(agent).terminal, monitorCallId: m.id, monitorAddress: monitor }),
-    ], [monitor, ...this.localAddresses(call)]);
-    return m;
-  }
-
-  /** A monitored call ended (or its agent left it): the monitor call ends too. */
-  private endMonitor(callId: string): void {
-    const m = this.monitors.get(callId);
-    this.monitors.delete(callId);
-    const monitorCall = m ? this.calls.get(m) : undefined;
-    if (monitorCall) this.clear(monitorCall, JtapiCause.NORMAL, null);
+  startMonitor(callId: string, agent: string, monitor: string, monitorType?: number, tone?: number): Call {
+    return this.monitoring.start(callId, agent, monitor, monitorType, tone);
   }
 
   /** Alternate: hold the active call, retrieve the held one. */
@@ -544,16 +554,35 @@ export class Cluster {
     this.unhold(heldCallId, dn);
   }
 
-  /** Redirect: a call ringing at `dn` goes on to `to` (the ringing connection drops, cause REDIRECTED). */
+  /**
+   * Redirect (CallControlConnection.redirect(String)): a call ringing at `dn`, or offered to the route
+   * point `dn`, goes on to `to`; the connection at `dn` drops with cause REDIRECTED. This is also how a
+   * call is routed from a route point (Cisco's sample dialViaOffice l.211 routes so; docs/switch-link.md
+   * says why not RouteSession.selectRoute). A destination that does not exist or is out of service
+   * fails the request at once (JAR: REDIRECT_CALL_UNKNOWN_DESTINATION, ..._DESTINATION_OUT_OF_ORDER)
+   * and the call stays where it was; at a route point its route select timer keeps running. After a
+   * redirect from a route point its route session ends: RouteEndEvent (cause 100, [I] order).
+   */
   redirect(callId: string, dn: string, to: string): void {
     const call = this.call(callId);
     const conn = this.connectionOf(call, dn);
-    if (conn.state !== "ALERTING") throw new SwitchFault("InvalidStateException", `call ${callId} is not ringing at DN ${dn}`);
+    const wait = this.routeWaits.get(callId);
+    const atRoutePoint = conn.state === "OFFERED" && wait?.routePoint === dn;
+    if (conn.state !== "ALERTING" && !atRoutePoint) throw new SwitchFault("InvalidStateException", `call ${callId} is not ringing at DN ${dn}`);
     this.requireOnward(call, to);
+    if (this.classify(to) === "local" && !this.device(to).inService) throw new SwitchFault("InvalidPartyException", `destination ${to} is out of service`);
     const addresses = this.localAddresses(call);
-    this.publish(this.dropEvents(call, conn, JtapiCause.REDIRECTED), addresses);
+    if (atRoutePoint) {
+      clearTimeout(wait!.timer);
+      this.routeWaits.delete(callId);
+    }
+    this.publish([
+      ...this.dropEvents(call, conn, JtapiCause.REDIRECTED),
+      ...(atRoutePoint ? [this.stamp(call, { id: "RouteEndEvent", callId, address: dn, cause: RouteCause.NORMAL })] : []),
+    ], [...addresses, dn]);
     call.connections = call.connections.filter((c) => c !== conn);
-    call.calledAddress = to;
+    // a routed call keeps the number dialed (the route point) as its called address: that is its DNIS
+    if (!atRoutePoint) call.calledAddress = to;
     call.lastRedirectedAddress = dn;
     this.offerOnward(call, call.callingAddress ?? dn, to);
   }
@@ -567,7 +596,9 @@ export class Cluster {
       conn.termState = "DROPPED";
     }
     conn.state = "DISCONNECTED";
-    events.push({ id: "ConnDisconnectedEv", callId: call.id, address: conn.address, cause }, { id: "CallCtlConnDisconnectedEv", callId: call.id, address: conn.address, cause });
+    const type = conn.addressType ? { addressType: conn.addressType } : {};
+    events.push({ id: "ConnDisconnectedEv", callId: call.id, address: conn.address, cause, ...type }, { id: "CallCtlConnDisconnectedEv", callId: call.id, address: conn.address, cause, ...type });
+    this.monitoring.left(call, conn);
     return events.map((e) => this.stamp(call, e));
   }
 
@@ -619,13 +650,14 @@ export class Cluster {
         conn.termState = "DROPPED";
       }
       conn.state = "DISCONNECTED";
-      events.push({ id: "ConnDisconnectedEv", callId: call.id, address: conn.address, cause });
-      events.push({ id: "CallCtlConnDisconnectedEv", callId: call.id, address: conn.address, cause });
+      const type = conn.addressType ? { addressType: conn.addressType } : {};
+      events.push({ id: "ConnDisconnectedEv", callId: call.id, address: conn.address, cause, ...type });
+      events.push({ id: "CallCtlConnDisconnectedEv", callId: call.id, address: conn.address, cause, ...type });
     }
     events.push({ id: "CallInvalidEv", callId: call.id, cause });
     this.calls.delete(call.id);
-    if (this.monitors.has(call.id)) queueMicrotask(() => this.endMonitor(call.id));
-    for (const [monitored, m] of this.monitors) if (m === call.id) this.monitors.delete(monitored);
+    this.monitoring.cleared(call);
+    this.remote.cleared(call);
     const wait = this.routeWaits.get(call.id);
     if (wait) {
       clearTimeout(wait.timer);
@@ -650,15 +682,28 @@ export class Cluster {
 
   // ---- devices ----
 
-  setInService(dn: string, inService: boolean): void {
+  /**
+   * A device goes out of service, or comes back. `unregistered` (the phone is unplugged): its calls are
+   * cleared first, then CiscoTermOutOfServiceEv and CiscoAddrOutOfServiceEv with
+   * CAUSE_DEVICE_UNREGISTERED (JDG Energywise MSC p.992). `node-failure` (the CallManager node carrying
+   * it fails): JDG "Cisco UCM Server Failure": "results only in termination of observation of that
+   * device. The media path continues to exist", so its calls stay as they are, and the events are
+   * CiscoAddrOutOfServiceEv then CiscoTermOutOfServiceEv with CAUSE_CALLMANAGER_FAILURE (address first, as
+   * for a CTIManager failure, JDG p.216; [I] for a node). Back in service: CiscoTermInServiceEv, CiscoAddrInServiceEv.
+   */
+  setInService(dn: string, inService: boolean, how: "unregistered" | "node-failure" = "unregistered"): void {
     const dev = this.device(dn);
     if (dev.inService === inService) throw new SwitchFault("InvalidStateException", `DN ${dn} is already ${inService ? "in" : "out of"} service`);
-    if (!inService) for (const call of this.callsOf(dn)) this.disconnect(call.id, dn);
+    if (!inService && how === "unregistered") for (const call of this.callsOf(dn)) this.disconnect(call.id, dn);
     dev.inService = inService;
     const t = dev.terminal;
-    this.publish(inService
-      ? [{ id: "CiscoTermInServiceEv", terminal: t, address: dn }, { id: "CiscoAddrInServiceEv", address: dn }]
-      : [{ id: "CiscoTermOutOfServiceEv", terminal: t, address: dn }, { id: "CiscoAddrOutOfServiceEv", address: dn }], [dn]);
+    if (inService) return this.publish([{ id: "CiscoTermInServiceEv", terminal: t, address: dn }, { id: "CiscoAddrInServiceEv", address: dn }], [dn]);
+    if (how === "node-failure") {
+      const oosCause = OutOfServiceCause.CALLMANAGER_FAILURE;
+      return this.publish([{ id: "CiscoAddrOutOfServiceEv", address: dn, oosCause }, { id: "CiscoTermOutOfServiceEv", terminal: t, address: dn, oosCause }], [dn]);
+    }
+    const oosCause = OutOfServiceCause.DEVICE_UNREGISTERED;
+    this.publish([{ id: "CiscoTermOutOfServiceEv", terminal: t, address: dn, oosCause }, { id: "CiscoAddrOutOfServiceEv", address: dn, oosCause }], [dn]);
   }
 
   private stamp(call: Call, e: PendingEvent): PendingEvent {
@@ -666,17 +711,17 @@ export class Cluster {
   }
 
   /** What the switch believes about these devices and their calls (JTAPI's snapshot events, in one answer). */
-  snapshot(dns: Set<string>): Snapshot {
+  snapshot(dns: Set<string>, provider?: string): Snapshot {
     const addresses = [...this.devices.values()]
       .filter((d) => dns.has(d.config.dn))
-      .map((d) => ({ address: d.config.dn, terminal: d.terminal, kind: d.config.kind, inService: d.inService, terminalInService: d.inService }));
+      .map((d) => ({ address: d.config.dn, terminal: d.terminal, kind: d.config.kind, inService: d.inService, terminalInService: d.inService, ...this.remote.snapshotFields(d.config.dn, provider) }));
     const calls = [...this.calls.values()]
       .filter((c) => c.connections.some((x) => x.local && dns.has(x.address) && x.state !== "DISCONNECTED"))
       .map((c) => ({
         callId: c.id,
         callingAddress: c.callingAddress,
         calledAddress: c.calledAddress,
-        connections: c.connections.filter((x) => x.state !== "DISCONNECTED").map((x) => ({ address: x.address, state: x.state, ...(x.local && x.termState ? { terminalState: x.termState } : {}) })),
+        connections: c.connections.filter((x) => x.state !== "DISCONNECTED").map((x) => ({ address: x.address, state: x.state, ...(x.local && x.termState ? { terminalState: x.termState } : {}), ...(x.addressType ? { addressType: x.addressType } : {}) })),
       }));
     return { addresses, calls };
   }
@@ -690,7 +735,7 @@ export class Cluster {
       kind: d.config.kind,
       terminal: d.terminal,
       inService: d.inService,
-      ...(d.config.kind === "remoteTerminal" ? { remoteDestinations: d.config.remoteDestinations, activeRemoteDestination: d.activeRemoteDestination } : {}),
+      ...(d.config.kind === "remoteTerminal" ? { remoteDestinations: (this.remote.snapshotFields(dn, undefined) as { remoteDestinations?: unknown }).remoteDestinations, activeRemoteDestination: d.activeRemoteDestination } : {}),
       calls: this.callsOf(dn).map((c) => {
         const mine = c.connections.find((x) => x.address === dn)!;
         return {

@@ -1,0 +1,105 @@
+// Golden traces (test/golden/*.json, transcribed from Cisco's guides) end to end: a fake switch speaking
+// docs/switch-link.md plays Cisco's events to a real link agent (child process) and the real worker in
+// workerd; a client session sends the trace's requests and must get exactly the trace's T-Library events.
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TEvent } from "../../shared/client-api.js";
+import type { Snapshot, SwitchOp } from "../../shared/switch-link.js";
+import { readSimPlan } from "../../scripts/lib/sim-plan.js";
+import { FakeSwitch } from "../../link-agent/test/helpers/fake-switch.js";
+import { eventOf, expand, type Golden, loadGoldens, snapshotOf } from "../golden/golden.js";
+import { ClientSession, type Stack, startStack, waitForLink } from "./harness.js";
+
+const SITE = "site-a";
+/** T-Library call events: a step's must be exactly the trace's, no more. */
+const CALL_EVENTS = new Set(["EventDialing", "EventRinging", "EventEstablished", "EventReleased", "EventHeld", "EventRetrieved", "EventPartyChanged", "EventPartyAdded", "EventPartyDeleted", "EventDestinationBusy", "EventRouteRequest", "EventRouteUsed"]);
+
+const goldens = loadGoldens();
+let stack: Stack;
+let sw: FakeSwitch;
+
+beforeAll(async () => {
+  stack = await startStack({ startAgents: false });
+  sw = await FakeSwitch.start();
+  const user = readSimPlan("infra/ucm-sim/config/demo.json").users[SITE]!;
+  sw.password = user.password;
+  // every address any trace names, as the switch's snapshot lists them
+  const addresses = new Map<string, Snapshot["addresses"][number]>();
+  for (const g of goldens) for (const a of snapshotOf(g).addresses) addresses.set(a.address, a);
+  sw.snapshot = { addresses: [...addresses.values()], calls: [] };
+  await stack.startAgent(SITE, { links: [{ name: "link-1", host: "127.0.0.1", port: sw.port, user: user.user, password: user.password }] });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await sw?.close();
+});
+
+const connIdOf = (callId: string) => createHash("sha256").update(`demo/${SITE}/${callId}`).digest("hex").slice(0, 16);
+
+/** A trace's call names ("Call1") as this run's switch call ids, and "$Call1" as their connIDs. */
+function ids(g: Golden) {
+  const callId = (name: string) => `golden-${g.name}-${name}`;
+  const resolve = (v: unknown): unknown => (typeof v === "string" && v.startsWith("$") ? connIdOf(callId(v.slice(1))) : v);
+  const op = (o: SwitchOp): Record<string, unknown> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, (k === "callId" || k === "consultCallId" || k === "activeCallId") && typeof v === "string" ? callId(v) : v]));
+  return { callId, resolve, op };
+}
+
+/** Waits until the expected events appeared in order after `mark`; returns the events of the step. */
+async function expectStep(s: ClientSession, mark: number, expected: Array<Record<string, unknown>>, resolve: (v: unknown) => unknown, what: string): Promise<void> {
+  const want = expected.map((e) => Object.fromEntries(Object.entries(e).map(([k, v]) => [k, resolve(v)])));
+  const matches = (e: TEvent, w: Record<string, unknown>) => Object.entries(w).every(([k, v]) => e[k] === v);
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const got = s.events.slice(mark);
+    let i = 0;
+    for (const e of got) if (i < want.length && matches(e, want[i]!)) i++;
+    if (i === want.length) break;
+    if (Date.now() > end) throw new Error(`${what}: expected ${JSON.stringify(want[i])}; got ${JSON.stringify(got.map((e) => [e.event, e.thisDN, e.connID, e.otherDN, e.thirdPartyDN, e.callState, e.errorCode]))}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  // the call events are exactly the trace's
+  const calls = s.events.slice(mark).filter((e) => CALL_EVENTS.has(e.event));
+  expect(calls.length, `${what}: call events ${JSON.stringify(calls.map((e) => [e.event, e.thisDN]))}`).toBe(want.filter((w) => CALL_EVENTS.has(w.event as string)).length);
+}
+
+describe("golden traces end to end (fake switch -> link agent -> worker -> client)", () => {
+  for (const g of goldens) {
+    it(`${g.name}`, async () => {
+      const { callId, resolve, op: mapOp } = ids(g);
+      const s = await ClientSession.open(stack.client());
+      await s.register(SITE, ...g.addresses.map((a) => a.address));
+      for (const step of g.steps) {
+        const mark = s.events.length;
+        const events = () => expand(g, step.switch ?? []).map((line) => eventOf(g, line, callId));
+        if (step.failover) {
+          sw.snapshot = { ...sw.snapshot, calls: step.failover.calls.map((c) => ({ ...c, callId: callId(c.callId) })) };
+          sw.dropAll();
+          await s.waitFor((e) => e.event === "EventLinkDisconnected" && s.events.indexOf(e) >= mark, `${step.what}: link down`);
+          await waitForLink(stack.api, stack.keys.client, SITE, true);
+          sw.snapshot = { ...sw.snapshot, calls: [] };
+        }
+        if (step.request) {
+          const seen: unknown[] = [];
+          const opName = step.op!.op;
+          sw.answers[opName] = (req) => {
+            seen.push(req);
+            const answer = step.answer ?? { ok: true, result: {} };
+            if (answer.ok && typeof answer.result?.callId === "string") return { ok: true, result: { ...answer.result, callId: callId(answer.result.callId) } };
+            return answer;
+          };
+          sw.eventsAfter[opName] = () => ((step.answer?.ok ?? true) ? events() : []);
+          const request = Object.fromEntries(Object.entries(step.request).map(([k, v]) => [k, resolve(v)]));
+          await s.request(SITE, request as Parameters<ClientSession["request"]>[1]);
+          delete sw.answers[opName];
+          delete sw.eventsAfter[opName];
+          expect(seen.map((r) => { const { type: _t, id: _i, ...rest } = r as Record<string, unknown>; return rest; }), `${step.what}: the switch request`).toEqual([mapOp(step.op!)]);
+          if (step.answer && !step.answer.ok && step.switch?.length) sw.events(events());
+        } else if (step.switch?.length) {
+          sw.events(events());
+        }
+        await expectStep(s, mark, step.tlib, resolve, step.what);
+      }
+      await s.close();
+    });
+  }
+});
