@@ -3,7 +3,7 @@
 import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Stack, startStack } from "./harness.js";
+import { ADMIN, type Stack, startStack } from "./harness.js";
 
 const run = promisify(execFile);
 let stack: Stack;
@@ -14,7 +14,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const env = (key?: string) => ({ ...process.env, TSERVER_API: stack.api, TSERVER_ADMIN_TOKEN: "e2e-admin-token", ...(key ? { TSERVER_KEY: key } : {}) });
+const env = (key?: string) => ({ ...process.env, TSERVER_API: stack.api, TSERVER_ADMIN_TOKEN: ADMIN, ...(key ? { TSERVER_KEY: key } : {}) });
 async function tserver(args: string[], key?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "scripts/tserver.ts", ...args], { env: env(key), timeout: 30_000 });
