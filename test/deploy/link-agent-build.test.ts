@@ -27,7 +27,7 @@ describe("the link agent as shipped", () => {
         imported.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]!);
       }
     }
-    expect([...imported].sort()).toEqual(["node-forge", "pino", "prom-client", "undici", "zod"]);
+    expect([...imported].sort()).toEqual(["node-forge", "pino", "prom-client", "undici", "ws", "zod"]);
     for (const name of imported) expect(pkg.dependencies[name], name).toBeDefined();
 
     const config = join(out, "agent.json");
