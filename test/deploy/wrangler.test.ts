@@ -32,6 +32,7 @@ describe("wrangler.toml", () => {
     expect(value(prod, "workers_dev")).toBe("false");
     expect(value(prod, "routes")).toMatch(/pattern = "[^"]+", custom_domain = true/);
     for (const e of envs) expect(toml.match(new RegExp(`^\\[\\[env\\.${e}\\.durable_objects\\.bindings\\]\\]$`, "gm"))?.length, e).toBe(5);
+    for (const e of envs) expect(toml.match(new RegExp(`^\\[\\[env\\.${e}\\.ratelimits\\]\\]$`, "gm"))?.length, e).toBe(2);
   });
 
   it.each(envs)("`wrangler deploy --dry-run --env %s` bundles with every binding", async (env) => {

@@ -13,7 +13,7 @@ import { type DnPlan, dnObjectFor, provisionDemo, type DemoKeys } from "../../sc
 import { readSimPlan } from "../../scripts/lib/sim-plan.js";
 
 const SIM_CONFIG = "infra/ucm-sim/config/demo.json";
-const ADMIN = "e2e-admin-token-0123456789abcdef0123";
+export const ADMIN = "e2e-admin-token-0123456789abcdef0123";
 
 export interface Stack {
   api: string;

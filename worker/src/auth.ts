@@ -18,9 +18,14 @@ function bearer(c: Context): string | null {
   // the scheme is case-insensitive (RFC 9110 11.1): bearer, Bearer and BEARER are one
   const m = header ? /^bearer\s+(\S+)\s*$/i.exec(header) : null;
   if (m) return m[1]!;
-  // browsers cannot set headers on a WebSocket: they may pass the key in the query there, and only there
-  // (a key in a URL ends up in logs and histories: nowhere else is it accepted)
-  if (c.req.header("upgrade")?.toLowerCase() === "websocket" && EVENT_STREAM.test(new URL(c.req.url).pathname)) return c.req.query("access_token") ?? null;
+  // browsers cannot set headers on a WebSocket: on the event-stream upgrade, and only there, they offer
+  // the key as the subprotocol "bearer.<key>" next to "tserver" (the console: no key in any URL), or
+  // pass it in the query (a key in a URL ends up in logs and histories: nowhere else is it accepted)
+  if (c.req.header("upgrade")?.toLowerCase() === "websocket" && EVENT_STREAM.test(new URL(c.req.url).pathname)) {
+    const offered = c.req.header("sec-websocket-protocol")?.split(",").map((p) => p.trim()).find((p) => p.startsWith("bearer."));
+    if (offered) return offered.slice(7);
+    return c.req.query("access_token") ?? null;
+  }
   return null;
 }
 

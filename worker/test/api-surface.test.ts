@@ -125,3 +125,20 @@ describe("API ergonomics", () => {
     expect(pre.headers.get("access-control-allow-credentials")).toBeNull();
   });
 });
+
+describe("keys on the event stream", () => {
+  it("takes a client key offered as the WebSocket subprotocol bearer.<key> and answers with tserver", async () => {
+    const p = await provision("ergo-subprotocol", ["site-a"]);
+    const { sessionId } = (await api("POST", "/v1/sessions", p.client, {})).body;
+    const res = await worker.fetch(`http://tserver.test/v1/sessions/${sessionId}/events`, { headers: { upgrade: "websocket", "sec-websocket-protocol": `tserver, bearer.${p.client}` } });
+    expect(res.status).toBe(101);
+    expect(res.headers.get("sec-websocket-protocol")).toBe("tserver");
+    res.webSocket!.accept();
+    res.webSocket!.close(1000, "done");
+    const wrong = await worker.fetch(`http://tserver.test/v1/sessions/${sessionId}/events`, { headers: { upgrade: "websocket", "sec-websocket-protocol": "tserver, bearer.ergo-subprotocol.nope.nope" } });
+    expect(wrong.status).toBe(401);
+    // only on an upgrade: a plain request with the header is not authenticated by it
+    const plain = await worker.fetch("http://tserver.test/v1/sites/site-a", { headers: { "sec-websocket-protocol": `bearer.${p.client}` } });
+    expect(plain.status).toBe(401);
+  });
+});

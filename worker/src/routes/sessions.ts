@@ -33,5 +33,9 @@ sessions.get("/:id/events", async (c) => {
   // the Durable Object accepts the socket itself so that it can hibernate
   const headers = new Headers(c.req.raw.headers);
   headers.set("x-key-id", c.get("caller").keyId);
-  return sessionStub(c.env, c.get("caller").tenant, c.req.param("id")).fetch(new Request(c.req.raw.url, { headers }));
+  const res = await sessionStub(c.env, c.get("caller").tenant, c.req.param("id")).fetch(new Request(c.req.raw.url, { headers }));
+  // a browser that offered the key as a subprotocol must see one of its protocols chosen: "tserver"
+  const offered = c.req.header("sec-websocket-protocol")?.split(",").map((p) => p.trim()) ?? [];
+  if (res.status !== 101 || !res.webSocket || !offered.includes("tserver")) return res;
+  return new Response(null, { status: 101, webSocket: res.webSocket, headers: { "sec-websocket-protocol": "tserver" } });
 });

@@ -1,0 +1,87 @@
+// The console at / in Debian's Chromium (playwright-core, the system browser) against the real system:
+// connect with a key that never appears in a URL, see the site's link and the DNs, place a call from
+// the console, answer and release it, and read it in the event log. Screenshots go to test/artifacts/.
+import { mkdirSync } from "node:fs";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Stack, startStack } from "./harness.js";
+
+const ARTIFACTS = "test/artifacts";
+let stack: Stack;
+let browser: Browser;
+let page: Page;
+const urls: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  stack = await startStack({ tenant: "console" });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  page.on("request", (r) => urls.push(r.url()));
+  page.on("websocket", (ws) => urls.push(ws.url()));
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe("the console", { timeout: 120_000 }, () => {
+  it("connects, shows the site's link and the DNs, and carries a call made from it", async () => {
+    await page.goto(`${stack.api}/`);
+    await page.getByLabel("Client key").fill(stack.keys.client);
+    await page.getByLabel("Site", { exact: true }).fill("site-a");
+    await page.getByLabel("DNs to watch").fill("1001-1003");
+    await page.getByRole("button", { name: "Connect" }).click();
+    await page.getByRole("status").filter({ hasText: "connected: session" }).waitFor();
+    await page.getByText("link up").waitFor();
+    await page.getByText(/site-a-primary \(primary, active\): link-1 up/).waitFor();
+    const row = (dn: string) => page.locator(`#dnRows tr[data-dn="${dn}"]`);
+    await row("1003").getByText("in service").waitFor();
+    expect(await page.locator("#dnRows tr").count()).toBe(3);
+    await page.screenshot({ path: `${ARTIFACTS}/console-connected.png`, fullPage: true });
+
+    // make a call 1001 -> 1002 from the keyboard: select the row, fill Other DN, press the button
+    await row("1001").focus();
+    await page.keyboard.press("Enter");
+    await page.getByText("Actions on DN 1001").waitFor();
+    await page.getByLabel("Other DN").fill("1002");
+    await page.getByRole("button", { name: "Make call" }).click();
+    await page.locator("#answer").filter({ hasText: "Make call: EventDialing" }).waitFor();
+    await row("1002").getByText(/[0-9a-f]{16}\s+1001\s+ringing/).waitFor();
+    await row("1001").getByText(/[0-9a-f]{16}\s+1002\s+dialing/).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}/console-ringing.png`, fullPage: true });
+
+    await row("1002").click();
+    await page.getByRole("button", { name: "Answer" }).click();
+    await row("1001").getByText(/1002\s+established/).waitFor();
+    await row("1002").getByText(/1001\s+established/).waitFor();
+    const connID = (await row("1002").locator("td").last().textContent())!.slice(0, 16);
+    expect(await row("1001").locator("td").last().textContent()).toContain(connID);
+    await page.screenshot({ path: `${ARTIFACTS}/console-established.png`, fullPage: true });
+
+    await page.getByRole("button", { name: "Release" }).click();
+    await row("1001").locator("td").last().filter({ hasText: "none" }).waitFor();
+    await row("1002").locator("td").last().filter({ hasText: "none" }).waitFor();
+
+    // the log, readable and filterable
+    await page.getByLabel("Filter", { exact: true }).nth(1).fill(connID);
+    const log = await page.locator("#log").innerText();
+    const events = log.trim().split("\n").map((l) => l.split(" ")[3]);
+    expect(events).toEqual(["EventDialing", "EventRinging", "EventEstablished", "EventEstablished", "EventReleased", "EventReleased"]);
+    await page.screenshot({ path: `${ARTIFACTS}/console-log.png`, fullPage: true });
+
+    // the key went in headers and a subprotocol, never in a URL
+    expect(urls.length).toBeGreaterThan(5);
+    for (const u of urls) expect(u).not.toContain(stack.keys.client.split(".")[2]!);
+  });
+
+  it("says why when a request is refused", async () => {
+    await page.locator('#dnRows tr[data-dn="1003"]').click();
+    await page.getByLabel("connID", { exact: true }).fill("");
+    await page.getByRole("button", { name: "Hold" }).click();
+    await page.locator("#answer.bad").filter({ hasText: /Hold: EventError - / }).waitFor();
+  });
+});
