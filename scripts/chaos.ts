@@ -156,12 +156,13 @@ if (OUTAGE_S > 0) {
   while (Date.now() - started < OUTAGE_S * 1000) calls += await load();
   refusing = false;
   const back = Date.now();
-  const convergedIn = await converged();
   const windowEvents = () => { const bySeq = new Map<number, TEvent>(); for (const e of session.events.slice(from)) if (e.seq) bySeq.set(e.seq, e); return [...bySeq.values()]; };
-  const settleUntil = Date.now() + 120_000;
-  while (judge(windowEvents(), calls).lost > 0 && Date.now() < settleUntil) await sleep(100);
+  const settleUntil = Date.now() + 900_000;
+  while (judge(windowEvents(), calls).lost > 0 && Date.now() < settleUntil) await sleep(500);
+  const delivered = (Date.now() - back) / 1000;
+  const convergedIn = await converged();
   const v = judge(windowEvents(), calls);
-  console.log(`uplink outage of ${OUTAGE_S} s under load: ${calls} calls, ${v.expected} events expected, ${v.received} received, ${v.lost} lost, ${v.duplicated} duplicated, ${v.outOfOrder} out of order; DN state matched the switch ${convergedIn.toFixed(2)} s after the uplink returned; backlog delivered ${((Date.now() - back) / 1000).toFixed(1)} s after it returned`);
+  console.log(`uplink outage of ${OUTAGE_S} s under load: ${calls} calls, ${v.expected} events expected, ${v.received} received, ${v.lost} lost, ${v.duplicated} duplicated, ${v.outOfOrder} out of order; backlog delivered ${delivered.toFixed(1)} s after the uplink returned, DN state matched the switch ${convergedIn.toFixed(2)} s after that`);
   await session.close().catch(() => undefined);
   await agent!.stop("SIGKILL").catch(() => undefined);
   proxy.close();
