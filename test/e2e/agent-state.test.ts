@@ -10,7 +10,7 @@ import { TServerClient, type WebSocketCtor } from "../../shared/client.js";
 import { provisionDemo } from "../../scripts/lib/provision.js";
 import { ClientSession, type Stack, startStack } from "./harness.js";
 
-const ADMIN = "restart-admin";
+const ADMIN = "restart-admin-token-0123456789abcdef";
 const persist = mkdtempSync(join(tmpdir(), "tserver-state-"));
 async function worker() {
   const w = await unstable_startWorker({
