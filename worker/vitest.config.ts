@@ -9,5 +9,5 @@ export default defineConfig({
     }),
   ],
   // workerd tests take a few seconds each on a loaded machine
-  test: { name: "worker", include: ["test/**/*.test.ts"], testTimeout: 20_000 },
+  test: { name: "worker", include: ["test/**/*.test.ts"], testTimeout: 30_000 },
 });

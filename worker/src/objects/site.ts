@@ -68,6 +68,8 @@ export class Site extends DurableObject<Env> {
   private current: Promise<void> = Promise.resolve();
   /** DNs with a command sent to the active agent since it became active: they hear when that agent goes. */
   private commandDns = new Set<string>();
+  /** Event work queued or running (serial): the agents are not silent while it lasts. */
+  private working = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -350,7 +352,8 @@ export class Site extends DurableObject<Env> {
     for (const ws of this.ctx.getWebSockets("agent")) {
       const att = ws.deserializeAttachment() as AgentAttachment;
       const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
-      if (now - Math.max(pinged, att.connectedAt) > AGENT_SILENCE_MS) {
+      // while the Site itself is working through a backlog, the agent waits for acks: that is no silence
+      if (this.working === 0 && now - Math.max(pinged, att.connectedAt) > AGENT_SILENCE_MS) {
         log.warn("link agent silent: closing its socket", { site: this.site, agentId: att.agentId });
         try { ws.close(4408, "no keepalive"); } catch { /* gone */ }
         await this.agentGone(ws);
@@ -456,7 +459,8 @@ export class Site extends DurableObject<Env> {
 
   /** Runs event work one batch at a time, in arrival order: awaiting other objects would otherwise interleave batches. */
   private serial(work: () => Promise<void>): Promise<void> {
-    const run = this.queue.then(work).catch((err) => log.error("site event work failed", { site: this.site, error: String(err), stack: (err as Error)?.stack }));
+    this.working++;
+    const run = this.queue.then(work).finally(() => this.working--).catch((err) => log.error("site event work failed", { site: this.site, error: String(err), stack: (err as Error)?.stack }));
     this.queue = run;
     return run;
   }
