@@ -6,6 +6,7 @@
 import { CallType, DNRole } from "../../shared/tlib.js";
 import { JtapiCause, type JtapiEvent, type Snapshot, type SnapshotCall, type SwitchOp } from "../../shared/switch-link.js";
 import type { CallPhase, SnapshotDn, SwitchEvent } from "../../shared/uplink.js";
+import { AddedParties } from "./add-party.js";
 import { Merges, type MergeHost } from "./merges.js";
 import { Redirects } from "./routes.js";
 import { SingleStepTransfers } from "./single-step.js";
@@ -53,6 +54,8 @@ export class Normalizer {
   private singleStep = new SingleStepTransfers();
   /** Redirects the agent issued, route points' calls and their default route (routes.ts). */
   private redirects = new Redirects();
+  /** Parties the agent added to a call (RequestSingleStepConference, add-party.ts). */
+  private added = new AddedParties();
 
   /**
    * The switch accepted a request of this agent on `link` (the CommandRunner tells, as the answer is
@@ -61,6 +64,7 @@ export class Normalizer {
   switchAccepted(link: string, op: SwitchOp): void {
     if (op.op === "singleStepTransfer") this.singleStep.accepted(link, op.callId, op.address);
     if (op.op === "redirect") this.redirects.accepted(link, op.callId, op.address, op.destination);
+    if (op.op === "addParty") this.added.accepted(link, op.callId, op.address);
     this.merges.accepted(link, op);
   }
 
@@ -164,6 +168,7 @@ export class Normalizer {
         if (e.callId) this.calls.delete(`${link}|${e.callId}`);
         if (e.callId) this.singleStep.callEnded(link, e.callId);
         if (e.callId) this.redirects.callEnded(link, e.callId);
+        if (e.callId) this.added.forget(link, e.callId);
         return;
       }
     }
@@ -173,8 +178,10 @@ export class Normalizer {
     if (this.singleStep.before(link, e, call, serves, emit)) return;
     if (this.redirects.before(link, e as JtapiEvent & { callId: string }, call, serves, emit)) return;
     if (this.merges.apply(link, e, this.mergeHost(link), emit)) return;
+    this.added.before(link, e, call);
     this.callEvent(link, e as JtapiEvent & { callId: string }, call, emit);
     this.singleStep.after(link, e, call, serves, emit);
+    this.added.after(link, e, call, serves, emit);
   }
 
   /** The usual facts of one event of a call. */
@@ -331,6 +338,7 @@ export class Normalizer {
     this.merges.forgetLink(link);
     this.singleStep.forgetLink(link);
     this.redirects.forgetLink(link);
+    this.added.forget(link);
   }
 }
 

@@ -216,6 +216,23 @@ describe("normalizer: single-step transfer (no bracket, JDG \"Single Step Transf
   });
 });
 
+describe("normalizer: single-step conference (CallControlCall.addParty)", () => {
+  it("the parties already in the call hear of the new party once it is offered the call; it rings, answers, and is a party", () => {
+    const { normalizer, out, feed } = rig();
+    const c = call("p1", "1001", "1002", ["1001", "1002", "1003"]);
+    feed([...c.placed("1001"), ...c.dials("1001"), ...c.rings("1002"), ...c.answers("1002")]);
+    out.length = 0;
+    normalizer.switchAccepted("link-1", { op: "addParty", callId: "p1", address: "1002", destination: "1003" });
+    feed([...c.rings("1003"), ...c.answers("1003")]);
+    expect(out).toEqual([
+      { kind: "ringing", time: T, dn: "1003", callId: "p1", otherDN: "1001", callType: 1 },
+      { kind: "partyAdded", time: T, dn: "1001", callId: "p1", otherDN: "1003", thirdPartyDN: "1002" },
+      { kind: "partyAdded", time: T, dn: "1002", callId: "p1", otherDN: "1003", thirdPartyDN: "1002" },
+      { kind: "established", time: T, dn: "1003", callId: "p1", otherDN: "1001", callType: 1 },
+    ]);
+  });
+});
+
 describe("normalizer: service", () => {
   it("out of service once (terminal and address events), back in service once both are back", () => {
     const { out, feed } = rig();
