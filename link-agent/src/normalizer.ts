@@ -46,6 +46,8 @@ export class Normalizer {
   /** The served DNs on each terminal (a terminal event may name only the device). */
   private terminalDns = new Map<string, Set<string>>();
   private service = new Map<string, { address: boolean; terminal: boolean }>();
+  /** The route points the snapshots listed (a call routed from one keeps it as its DNIS). */
+  private routePoints = new Set<string>();
   /** Each link's own view of each call (key link|callId): links see the same calls and must not mix. */
   private calls = new Map<string, CallState>();
   /** Consult transfers and conferences under way (merges.ts). */
@@ -96,6 +98,7 @@ export class Normalizer {
     for (const [dn, l] of this.owner) if (l === link && !listed.has(dn)) this.owner.delete(dn);
     for (const a of snap.addresses) if (!this.owner.has(a.address)) this.owner.set(a.address, link);
     const mine = snap.addresses.filter((a) => this.owner.get(a.address) === link);
+    for (const a of snap.addresses) if (a.kind === "routePoint") this.routePoints.add(a.address);
     for (const a of mine) {
       this.service.set(a.address, { address: a.inService, terminal: a.terminalInService });
       let dns = this.terminalDns.get(a.terminal);
@@ -231,7 +234,8 @@ export class Normalizer {
       case "CallCtlTermConnRingingEv":
         if (this.serves(link, a) && !call.phases.has(a)) {
           call.phases.set(a, "ringing");
-          emit({ kind: "ringing", time: e.time, dn: a, callId: e.callId, ...opt(call.calling), callType: this.callType(false, call.calling) });
+          // the number dialed, when the call reached this DN through a route point (jtapi-fidelity A8, [I] decided)
+          emit({ kind: "ringing", time: e.time, dn: a, callId: e.callId, ...opt(call.calling), callType: this.callType(false, call.calling), ...(call.called && call.called !== a && this.routePoints.has(call.called) ? { dnis: call.called } : {}) });
         }
         return;
       case "ConnConnectedEv":

@@ -125,7 +125,7 @@ describe("normalizer: calls", () => {
       { kind: "dialing", time: T, dn: "1001", callId: "c8", otherDN: "1500", callType: 1 },
       { kind: "routeRequest", time: T, dn: "1500", callId: "c8", otherDN: "1001", dnis: "1500", callType: 1 },
       { kind: "routeUsed", time: T, dn: "1500", callId: "c8", otherDN: "1002" },
-      { kind: "ringing", time: T, dn: "1002", callId: "c8", otherDN: "1001", callType: 1 },
+      { kind: "ringing", time: T, dn: "1002", callId: "c8", otherDN: "1001", callType: 1, dnis: "1500" },
       { kind: "established", time: T, dn: "1002", callId: "c8", otherDN: "1001", callType: 1 },
       { kind: "established", time: T, dn: "1001", callId: "c8", otherDN: "1002", callType: 1 },
     ]);
@@ -139,7 +139,7 @@ describe("normalizer: calls", () => {
     feed([...c.routeTimerExpired("1500"), ...c.rings("1004")]);
     expect(out).toEqual([
       { kind: "routeUsed", time: T, dn: "1500", callId: "c13", otherDN: "1004" },
-      { kind: "ringing", time: T, dn: "1004", callId: "c13", otherDN: "1001", callType: 1 },
+      { kind: "ringing", time: T, dn: "1004", callId: "c13", otherDN: "1001", callType: 1, dnis: "1500" },
     ]);
     const d = call("c14", "1001", "1500", ["1001"]);
     feed([...d.placed("1001"), ...d.dials("1001"), ...d.atRoutePoint("1500")]);
