@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     projects: [
       "worker/vitest.config.ts",
-      { test: { name: "shared", include: ["shared/test/**/*.test.ts", "test/docs/**/*.test.ts"] } },
+      { test: { name: "shared", include: ["shared/test/**/*.test.ts", "test/docs/**/*.test.ts", "test/deploy/**/*.test.ts"] } },
       { test: { name: "sim", include: ["infra/ucm-sim/test/**/*.test.ts"], testTimeout: 20_000 } },
       { test: { name: "link-agent", include: ["link-agent/test/**/*.test.ts"], testTimeout: 20_000 } },
       {

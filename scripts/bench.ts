@@ -18,18 +18,19 @@ const callers = Number(values.callers);
 const phones = Math.max(Number(values.phones), callers * 2);
 const dns = Array.from({ length: phones }, (_, i) => String(30000 + i));
 
+const BENCH_ADMIN = "bench-admin-token-0123456789abcdef0123";
 const sim = await startSimulator({
   config: { clusters: [{ name: "bench", numberPrefixes: ["3"], users: [{ user: "tserver", password: "bench" }], devices: dns.map((dn) => ({ dn, kind: "phone" })) }] },
   log: pino({ level: "error" }),
 });
 const worker = await unstable_startWorker({
   config: "wrangler.toml",
-  bindings: { ADMIN_TOKEN: { type: "plain_text", value: "bench" }, LOG_LEVEL: { type: "plain_text", value: "error" } },
+  bindings: { ADMIN_TOKEN: { type: "plain_text", value: BENCH_ADMIN }, LOG_LEVEL: { type: "plain_text", value: "error" } },
   dev: { persist: false, server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, logLevel: "error" },
 } as Parameters<typeof unstable_startWorker>[0]);
 await worker.ready;
 const api = (await worker.url).toString().replace(/\/$/, "");
-const keys = await provisionDemo(api, "bench", "bench", { bench: dns.map((number) => ({ number, type: "Extension" as const, kind: "phone" as const })) });
+const keys = await provisionDemo(api, BENCH_ADMIN, "bench", { bench: dns.map((number) => ({ number, type: "Extension" as const, kind: "phone" as const })) });
 const agent = startLinkAgent(parseAgentConfig({
   site: "bench", agentId: "bench-agent", controlPlane: { url: api, linkKey: keys.link.bench },
   links: [{ name: "link-1", host: "127.0.0.1", port: sim.clusters.bench!.linkPort, user: "tserver", password: "bench" }],

@@ -1,7 +1,9 @@
 // `npm start`: the whole system on this machine. The control plane under `wrangler dev` (workerd, state
 // in .local/state), two simulated UCM clusters joined by a trunk, one link agent per site, and the demo
-// provisioning. Writes .local/demo.json; Ctrl-C stops every process.
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+// provisioning. Writes .local/demo.json once the links are up; however it ends (Ctrl-C, SIGTERM, the
+// terminal closing, its parent dying, even SIGKILL through the reaper) it takes its children down.
+import { spawn } from "node:child_process";
+import { chmodSync, fstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { join } from "node:path";
@@ -14,6 +16,8 @@ const logs = join(local, "logs");
 const port = Number(process.env.PORT ?? 8787);
 const api = `http://127.0.0.1:${port}`;
 const simConfig = process.env.UCM_SIM_CONFIG ?? "infra/ucm-sim/config/demo.json";
+/** `npm start -- --backup` (or TSERVER_BACKUP_AGENTS=1): a second, standby link agent per site (high availability). */
+const withBackup = process.argv.includes("--backup") || process.env.TSERVER_BACKUP_AGENTS === "1";
 const children: Child[] = [];
 let stopping = false;
 
@@ -28,6 +32,29 @@ async function stopAll(code: number): Promise<void> {
 }
 process.on("SIGINT", () => void stopAll(0));
 process.on("SIGTERM", () => void stopAll(0));
+// the terminal closed
+process.on("SIGHUP", () => void stopAll(0));
+// started by another program through a pipe: that program went away
+if (isPipe(0)) {
+  process.stdin.resume();
+  process.stdin.once("end", () => void stopAll(0));
+}
+// the parent (npm, a supervisor) died without telling us: we were re-parented
+const parent = process.ppid;
+setInterval(() => { if (process.ppid !== parent) void stopAll(0); }, 1000).unref();
+// and should this process die by SIGKILL, the reaper (a process of its own) ends the children
+const reaper = spawn(process.execPath, ["scripts/lib/reaper.mjs"], { stdio: ["pipe", "ignore", "ignore"], detached: true });
+reaper.unref();
+const track = (child: Child) => reaper.stdin!.write(`${child.proc.pid}\n`);
+
+function isPipe(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    return st.isFIFO() || st.isSocket();
+  } catch {
+    return false;
+  }
+}
 
 function readJson<T>(path: string): T | undefined {
   try { return JSON.parse(readFileSync(path, "utf8")) as T; } catch { return undefined; }
@@ -46,6 +73,7 @@ function watch(child: Child, logFile: string): Child {
     void stopAll(1);
   });
   children.push(child);
+  track(child);
   return child;
 }
 
@@ -62,6 +90,8 @@ async function main(): Promise<void> {
   mkdirSync(local, { recursive: true, mode: 0o700 });
   mkdirSync(logs, { recursive: true });
   const previous = readJson<{ adminToken?: string; keys?: any }>(join(local, "demo.json"));
+  // a demo.json names a usable system: the old one goes until this one is up
+  rmSync(join(local, "demo.json"), { force: true });
   const adminToken = previous?.adminToken ?? randomBytes(24).toString("base64url");
   const tsx = ["--import", "tsx"];
 
@@ -71,7 +101,8 @@ async function main(): Promise<void> {
   // 2. the control plane, under wrangler dev with its state kept in .local/state
   watch(startChild("wrangler", process.execPath, [
     "node_modules/wrangler/bin/wrangler.js", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", join(local, "state"),
-    "--var", `ADMIN_TOKEN:${adminToken}`, "--show-interactive-dev-session=false", "--log-level", "warn",
+    // log level "log": the worker's own console lines (JSON, log.ts) reach .local/logs/worker.log
+    "--var", `ADMIN_TOKEN:${adminToken}`, "--show-interactive-dev-session=false", "--log-level", "log",
   ], { env: { WRANGLER_SEND_METRICS: "false" }, logFile: join(logs, "worker.log") }), join(logs, "worker.log"));
 
   const simReadyLine = await sim.waitFor(/^ucm-sim ready /, 30_000);
@@ -83,20 +114,27 @@ async function main(): Promise<void> {
   const plan: DnPlan = Object.fromEntries(Object.entries(simPlan.devices).map(([site, devices]) => [site, devices.map((d) => dnObjectFor(d.dn, d.kind))]));
   const keys = await provisionDemo(api, adminToken, "demo", plan, previous?.keys);
 
-  // 4. one link agent per site
+  // 4. one link agent per site, and with --backup a standby one each (the Site makes it active when the primary goes)
+  const agentHttp: Record<string, Promise<string | null>> = {};
   for (const [site, cluster] of Object.entries(simReady.clusters)) {
     const user = simPlan.users[site]!;
-    const configPath = join(local, `link-agent-${site}.json`);
-    writeSecretFile(configPath, JSON.stringify({
-      site,
-      agentId: `${site}-primary`,
-      role: "primary",
-      controlPlane: { url: api, linkKey: keys.link[site] },
-      links: [{ name: "link-1", host: cluster.linkHost ?? "127.0.0.1", port: cluster.linkPort, user: user.user, password: user.password }],
-      log: { level: "info" },
-    }, null, 2));
-    const agentLog = join(logs, `link-agent-${site}.log`);
-    watch(startChild(`agent ${site}`, process.execPath, [...tsx, "link-agent/src/main.ts", "--config", configPath], { logFile: agentLog }), agentLog);
+    for (const role of withBackup ? ["primary", "backup"] as const : ["primary"] as const) {
+      const name = role === "primary" ? site : `${site}-backup`;
+      const configPath = join(local, `link-agent-${name}.json`);
+      writeSecretFile(configPath, JSON.stringify({
+        site,
+        agentId: `${site}-${role}`,
+        role,
+        controlPlane: { url: api, linkKey: keys.link[site] },
+        links: [{ name: "link-1", host: cluster.linkHost ?? "127.0.0.1", port: cluster.linkPort, user: user.user, password: user.password }],
+        log: { level: "info" },
+        // health and metrics on a free loopback port, found in the agent's log line below
+        http: { host: "127.0.0.1", port: 0 },
+      }, null, 2));
+      const agentLog = join(logs, `link-agent-${name}.log`);
+      const agent = watch(startChild(`agent ${name}`, process.execPath, [...tsx, "link-agent/src/main.ts", "--config", configPath], { logFile: agentLog }), agentLog);
+      agentHttp[name] = agent.waitFor(/health and metrics server listening/, 30_000).then((line) => (JSON.parse(line) as { url: string }).url).catch(() => null);
+    }
   }
 
   const demo = {
@@ -106,23 +144,26 @@ async function main(): Promise<void> {
     tenant: "demo",
     keys,
     sim: { control: simReady.controlUrl },
+    agents: Object.fromEntries(await Promise.all(Object.entries(agentHttp).map(async ([site, url]) => [site, { http: await url }] as const))) as Record<string, { http: string | null }>,
     sites: Object.fromEntries(Object.entries(plan).map(([site, dns]) => [site, {
       dns: dns.map((d) => ({ number: d.number, type: d.type, ...(d.switchSpecificType ? { switchSpecificType: d.switchSpecificType } : {}), kind: d.kind })),
       ...(simPlan.remoteDestinations[site] ? { remoteDestinations: simPlan.remoteDestinations[site] } : {}),
     }])),
   };
-  writeSecretFile(join(local, "demo.json"), JSON.stringify(demo, null, 2));
   await waitForLinks(api, keys.client, Object.keys(plan), 20_000);
+  writeSecretFile(join(local, "demo.json"), JSON.stringify(demo, null, 2));
 
   console.log(`
 CUCM T-Server is up (${((Date.now() - t0) / 1000).toFixed(1)} s)
   API        ${api}            (OpenAPI: ${api}/v1/openapi.json)
-  web page   ${api}/           (paste the client key)
+  console    ${api}/           (paste the client key; API reference: ${api}/v1/docs)
+${Object.entries(demo.agents).map(([site, a]) => `  agent      ${site}: ${a.http ?? "-"}/metrics`).join("\n")}
   simulator  ${simReady.controlUrl}
   keys       client ${keys.client}
              config ${keys.config}
   admin      ${adminToken}
 ${Object.entries(plan).map(([site, dns]) => `  ${site.padEnd(10)} ${dns.map((d) => `${d.number}${d.kind === "phone" ? "" : `(${d.kind})`}`).join(" ")}`).join("\n")}
+Link agents: ${withBackup ? "a primary and a standby backup per site (stop a primary's process to see the switchover)" : "one per site (npm start -- --backup adds a standby backup per site)"}.
 Everything above is in .local/demo.json; logs are in .local/logs/.
 
 Watch DNs and place a call (in another terminal):
@@ -133,14 +174,15 @@ Ctrl-C stops everything.`);
 }
 
 async function waitForLinks(api: string, clientKey: string, sites: string[], ms: number): Promise<void> {
-  const end = Date.now() + ms;
+  let end = Date.now() + ms;
   for (const site of sites) {
     for (;;) {
       const res = await fetch(`${api}/v1/sites/${site}`, { headers: { authorization: `Bearer ${clientKey}` } }).catch(() => undefined);
       if (res?.ok && ((await res.json()) as { linkUp: boolean }).linkUp) break;
       if (Date.now() > end) {
-        console.warn(`warning: the link of ${site} is not up yet; see the agent's log lines`);
-        break;
+        // demo.json is written once the links are up (scripts that read it may call at once)
+        console.warn(`warning: the link of ${site} is not up yet; waiting (see .local/logs/link-agent-${site}.log)`);
+        end = Date.now() + ms;
       }
       await new Promise((r) => setTimeout(r, 200));
     }

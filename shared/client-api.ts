@@ -17,6 +17,8 @@ export const ClientRequest = z.object({
   agentID: z.string().max(64).optional(),
   agentWorkMode: z.number().int().min(0).max(7).optional(),
   registerMode: z.number().int().min(0).max(2).optional(),
+  /** RequestMonitorNextCall: 0 MonitorOneCall (the only one served), 1 MonitorAllCalls (refused with 51). */
+  monitorNextCallType: z.number().int().min(0).max(1).optional(),
   extensions: KVList.optional(),
   reasons: KVList.optional(),
   userData: KVList.optional(),

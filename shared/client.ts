@@ -11,6 +11,9 @@ export interface WebSocketLike {
 }
 export type WebSocketCtor = new (url: string, init?: { headers?: Record<string, string> } | string[]) => WebSocketLike;
 
+/** How often a client pings its event socket (the server takes 90 s of silence for a dead client). */
+export const CLIENT_PING_MS = 30_000;
+
 export interface ClientOptions {
   api: string;
   key: string;
@@ -74,9 +77,14 @@ export class TServerClient {
     if (after !== undefined) url.searchParams.set("after", String(after));
     const ws = new Ctor(url.toString(), { headers: { authorization: `Bearer ${this.options.key}` } });
     ws.addEventListener("message", (ev) => {
+      if (ev.data === "pong") return; // the answer to our keepalive
       const data = JSON.parse(String(ev.data)) as TEvent | TEvent[];
       for (const e of Array.isArray(data) ? data : [data]) onEvent(e);
     });
+    // the server closes a socket it has not heard from in 90 s (docs/client-api.md): ping every 30 s
+    const keepalive = setInterval(() => { if (ws.readyState === 1) ws.send("ping"); }, CLIENT_PING_MS);
+    (keepalive as { unref?: () => void }).unref?.();
+    ws.addEventListener("close", () => clearInterval(keepalive));
     return ws;
   }
 }

@@ -18,6 +18,19 @@ export const ConnectionStates = [
 /** JTAPI TerminalConnection states (CallControlTerminalConnection). */
 export const TerminalConnectionStates = ["IDLE", "RINGING", "TALKING", "HELD", "BRIDGED", "INUSE", "DROPPED", "UNKNOWN"] as const;
 
+/** CiscoAddress.getType() (JAR): where an address of a connection is, as the provider sees it. */
+export const AddressType = {
+  INTERNAL: 1,
+  EXTERNAL: 2,
+  EXTERNAL_UNKNOWN: 3,
+  /** The monitored agent's connection in a monitor call (CiscoAddress.MONITORING_TARGET, JDG MSC p.1593). */
+  MONITORING_TARGET: 5,
+} as const;
+
+/** CiscoCall monitor types and tone directions (JAR; there is no PLAYTONE_NONE). */
+export const MonitorType = { SILENT: 1, WHISPER: 2 } as const;
+export const PlayTone = { LOCALONLY: 0, REMOTEONLY: 1, BOTHLOCALANDREMOTE: 2, NOLOCAL_OR_REMOTE: 3 } as const;
+
 /** Ev.getCause() values used on the link (JTAPI Ev.CAUSE_* and CallControlEv.CAUSE_*). */
 export const JtapiCause = {
   NORMAL: 100,
@@ -103,8 +116,23 @@ export const SwitchOp = z.discriminatedUnion("op", [
   z.object({ op: z.literal("dropCall"), callId: z.string(), address: dn }),
   /** RequestSingleStepConference: `destination` is offered the call as one more party (CallControlCall.addParty(String)). */
   z.object({ op: z.literal("addParty"), callId: z.string(), address: dn, destination: dn }),
-  /** Silent monitoring: `monitor` (a CTI port, say) listens to `address`'s call `callId` through the phone's built-in bridge. */
-  z.object({ op: z.literal("startMonitor"), callId: z.string(), address: dn, monitor: dn }),
+  /**
+   * Silent monitoring: `monitor` (a CTI port, say) listens to `address`'s call `callId` through the phone's built-in bridge.
+   * `((CiscoCall) provider.createCall()).startMonitor(monitorTerminal, monitorAddress, agentTC, monitorType, tone)`; result `{callId}` of that new call.
+   */
+  z.object({
+    op: z.literal("startMonitor"),
+    callId: z.string(),
+    address: dn,
+    monitor: dn,
+    monitorType: z.union([z.literal(MonitorType.SILENT), z.literal(MonitorType.WHISPER)]).default(MonitorType.SILENT),
+    tone: z.number().int().min(0).max(3).default(PlayTone.NOLOCAL_OR_REMOTE),
+  }),
+  /**
+   * Extend and connect: makes `number` the remote terminal `address`'s active remote destination (active true),
+   * or not (false). CiscoRemoteTerminal addRemoteDestination / updateRemoteDestination / setActiveRemoteDestination.
+   */
+  z.object({ op: z.literal("setRemoteDestination"), address: dn, number: z.string().min(1).max(32), name: z.string().max(64).optional(), active: z.boolean() }),
 ]);
 export type SwitchOp = z.infer<typeof SwitchOp>;
 
@@ -144,8 +172,14 @@ export const SwitchError = z.object({
   message: z.string(),
   /** Cisco's CTI error code when the bridge has one (CiscoJtapiException.getErrorCode()). */
   errorCode: z.number().int().optional(),
+  /** Cisco's name of that code (CiscoJtapiException.getErrorName()), e.g. CTIERR_BIB_RESOURCE_NOT_AVAILABLE. */
+  errorName: z.string().max(100).optional(),
 });
 export type SwitchError = z.infer<typeof SwitchError>;
+
+/** CiscoRemoteDestinationInfo: getRemoteDestinationNumber(), getRemoteDestinationName(), getIsActiveRD(). */
+export const RemoteDestinationInfo = z.object({ number: z.string(), name: z.string(), active: z.boolean() });
+export type RemoteDestinationInfo = z.infer<typeof RemoteDestinationInfo>;
 
 export const SnapshotAddress = z.object({
   address: dn,
@@ -153,6 +187,9 @@ export const SnapshotAddress = z.object({
   kind: z.enum(DeviceKinds),
   inService: z.boolean(),
   terminalInService: z.boolean(),
+  /** Remote terminals: getAllRemoteDestinations() and isMyAppLastToSetActiveRD(). */
+  remoteDestinations: z.array(RemoteDestinationInfo).optional(),
+  myAppLastToSetActiveRD: z.boolean().optional(),
 });
 export type SnapshotAddress = z.infer<typeof SnapshotAddress>;
 
@@ -161,6 +198,8 @@ export const SnapshotConnection = z.object({
   state: z.enum(ConnectionStates),
   /** Absent for a party outside this cluster (reached over a trunk). */
   terminalState: z.enum(TerminalConnectionStates).optional(),
+  /** CiscoAddress.getType() when it is not INTERNAL/EXTERNAL as usual: 5 for the agent's leg of a monitor call. */
+  addressType: z.number().int().optional(),
 });
 export const SnapshotCall = z.object({
   callId: z.string(),
@@ -174,7 +213,8 @@ export const Snapshot = z.object({ addresses: z.array(SnapshotAddress), calls: z
 export type Snapshot = z.infer<typeof Snapshot>;
 
 export const SwitchResponse = z.union([
-  z.object({ type: z.literal("response"), id: z.number().int(), ok: z.literal(true), result: z.record(z.string(), z.any()).default({}) }),
+  /** `more`: a page of a result too large for one frame; the next frame with this id continues it (docs/switch-link.md). */
+  z.object({ type: z.literal("response"), id: z.number().int(), ok: z.literal(true), result: z.record(z.string(), z.any()).default({}), more: z.boolean().optional() }),
   z.object({ type: z.literal("response"), id: z.number().int(), ok: z.literal(false), error: SwitchError }),
 ]);
 export type SwitchResponse = z.infer<typeof SwitchResponse>;
@@ -191,9 +231,26 @@ export const JtapiEvent = z.object({
   lastRedirectedAddress: z.string().nullable().optional(),
   /** CiscoTransferStartEv/EndEv: the consult call merged into this one (absent for a blind transfer). */
   transferredCallId: z.string().optional(),
-  /** CiscoTermConnMonitoringStartEv: the monitor call and the DN that listens. */
+  /** Conn* and CallCtlConn* events: CiscoAddress.getType() of the connection's address (AddressType). */
+  addressType: z.number().int().optional(),
+  /** CiscoTermConnMonitoringStartEv (getMonitorType(), getToneDirection()). */
+  monitorType: z.number().int().optional(),
+  toneDirection: z.number().int().optional(),
+  /**
+   * CiscoTermConnMonitoringStartEv: the monitor call. Not a JTAPI accessor: the bridge's own correlation, taken
+   * from the Connection[] its startMonitor call returned; absent when the monitor was started elsewhere.
+   */
   monitorCallId: z.string().optional(),
-  monitorAddress: z.string().optional(),
+  /** CiscoTermConnMonitorInitiatorInfoEv: getMonitorInitiatorInfo() address, terminal and the address's type. */
+  initiatorAddress: z.string().optional(),
+  initiatorTerminal: z.string().optional(),
+  initiatorAddressType: z.number().int().optional(),
+  /** CiscoTermConnMonitorTargetInfoEv: getMonitorTargetInfo() address and terminal. */
+  targetAddress: z.string().optional(),
+  targetTerminal: z.string().optional(),
+  /** CiscoProvTerminalRemoteDestinationChangedEv: getRemoteDestinations(), isMyAppLastToSetActiveRD() (per provider). */
+  remoteDestinations: z.array(RemoteDestinationInfo).optional(),
+  myAppLastToSetActiveRD: z.boolean().optional(),
   /** RouteUsedEv: the destination the call was routed to. */
   routeUsed: z.string().optional(),
   /** Cisco*OutOfServiceEv: CiscoOutOfServiceEv.getCause() (OutOfServiceCause). */

@@ -203,8 +203,12 @@ export const ErrorCode = {
   InvalidDestinationDN: 415,
   NoSuchServer: 1000,
   RemoteServerDisconnected: 1001,
+  /** ISCC: the link of the location's T-Server (here: the location site's link) is down. */
+  RemoteLinkDisconnected: 1004,
   NoPrimaryAtLocation: 1011,
   BadLocation: 1012,
+  /** ISCC: the transaction's time expired (nothing arrived at the location in time). */
+  TransactionTimeExpired: 1013,
   ClientNotAuthorized: 1016,
   BadDestinationDN: 1021,
 } as const;

@@ -120,7 +120,7 @@ export const AgentToSite = z.discriminatedUnion("t", [AgentHello, AgentEvents]);
 export type AgentToSite = z.infer<typeof AgentToSite>;
 
 // ---- control plane -> agent ----
-export const CommandOp = z.enum(["makeCall", "answer", "release", "hold", "retrieve", "routeCall", "initiateTransfer", "completeTransfer", "singleStepTransfer", "alternate", "reconnect", "redirect", "initiateConference", "completeConference", "deleteFromConference", "startMonitor", "clearCall", "singleStepConference"]);
+export const CommandOp = z.enum(["makeCall", "answer", "release", "hold", "retrieve", "routeCall", "initiateTransfer", "completeTransfer", "singleStepTransfer", "alternate", "reconnect", "redirect", "initiateConference", "completeConference", "deleteFromConference", "startMonitor", "setRemoteDestination", "clearCall", "singleStepConference"]);
 export type CommandOp = z.infer<typeof CommandOp>;
 
 export const SiteCommand = z.object({

@@ -3,6 +3,7 @@
 import type { Logger } from "pino";
 import type { AgentConfig } from "./config.js";
 import { createLogger } from "./log.js";
+import { AgentMetrics } from "./metrics.js";
 import { Normalizer } from "./normalizer.js";
 import { CommandRunner } from "./commands.js";
 import { splitSnapshot } from "./snapshot-chunks.js";
@@ -22,6 +23,7 @@ export interface LinkAgent {
   /** Resolves once the links were set up (after the site's options arrived, or the wait for them ran out). */
   linksReady: Promise<void>;
   log: Logger;
+  metrics: AgentMetrics;
 }
 
 export interface StartOptions extends LinkOverrides {
@@ -35,6 +37,7 @@ export function startLinkAgent(config: AgentConfig, opts: StartOptions = {}): Li
   const log = opts.log ?? createLogger(config.log.level, { site: config.site, agentId: config.agentId });
   const normalizer = new Normalizer();
   const now = () => new Date().toISOString();
+  const metrics = new AgentMetrics();
   let stopped = false;
 
   /** The one way into the stream: an event the control plane would refuse would block every one behind it. */
@@ -43,8 +46,11 @@ export function startLinkAgent(config: AgentConfig, opts: StartOptions = {}): Li
     if (!checked.success) {
       const issue = checked.error.issues[0];
       log.warn({ kind: event.kind, dn: (event as { dn?: string }).dn, issue: `${issue?.path.join(".")}: ${issue?.message}` }, "dropped a switch event the uplink protocol does not allow");
+      metrics.dropped.inc({ kind: String(event.kind) });
       return;
     }
+    metrics.eventsIn.inc({ kind: event.kind });
+    if (event.kind === "result") metrics.commandDone(event.commandId, event.ok);
     if (log.isLevelEnabled("debug")) log.debug({ event }, "switch event");
     uplink.enqueue(event);
   };
@@ -55,6 +61,7 @@ export function startLinkAgent(config: AgentConfig, opts: StartOptions = {}): Li
 
   const links = new SwitchLinks(config, log, {
     onUp: (link, snapshot) => {
+      metrics.linkConnects.inc({ link });
       emit({ kind: "link", time: now(), link, up: true });
       emitSnapshot(link, snapshot);
     },
@@ -70,8 +77,16 @@ export function startLinkAgent(config: AgentConfig, opts: StartOptions = {}): Li
       }
     },
     onDown: (link, reason) => {
+      metrics.linkDowns.inc({ link });
+      const carried = normalizer.releaseLink(link);
       normalizer.forgetLink(link);
+      const others = links.clients().filter((c) => c.name !== link && c.isUp);
+      // with other links up the site's link stays up: exactly the DNs this link carried go out of service
+      // (CiscoOutOfServiceEv.CAUSE_CTIMANAGER_FAILURE), until a snapshot claims them again
+      if (others.length > 0) for (const dn of carried) emit({ kind: "service", time: now(), dn, inService: false, oosCause: 1007 });
       emit({ kind: "link", time: now(), link, up: false, reason });
+      // another link to the same cluster that lists them serves them from its next snapshot (redundancy)
+      if (carried.length > 0) for (const c of others) c.refresh((snapshot) => { if (snapshot) emitSnapshot(c.name, snapshot); });
     },
   }, { sockets: opts.sockets, timing: { ...opts.timing, ...(opts.backoff ? { backoff: opts.backoff } : {}) } });
 
@@ -81,7 +96,8 @@ export function startLinkAgent(config: AgentConfig, opts: StartOptions = {}): Li
       return name ? links.get(name) : undefined;
     },
     emit,
-    accepted: (link, op) => normalizer.switchAccepted(link, op),
+    // the normalizer reads some of JTAPI's reports knowing what the switch accepted (single-step transfer, merges, startMonitor)
+    accepted: (link, op, result) => normalizer.switchAccepted(link, op, result),
     now,
     log,
   });
@@ -117,7 +133,11 @@ export function startLinkAgent(config: AgentConfig, opts: StartOptions = {}): Li
     backoff: opts.backoff,
     keepalive: opts.keepalive,
     links: () => links.states().map(({ name, up }) => ({ name, up })),
-    onCommand: (command) => commands.run(command),
+    onCommand: (command) => {
+      metrics.commandStarted(command.id, command.op);
+      commands.run(command);
+    },
+    onWelcome: () => metrics.uplinkConnects.inc(),
     onResync: resync,
     onStreamRestart: resync,
     onOptions: (options) => serially(() => links.setOptions(options), "could not apply the site's link options"),
@@ -134,8 +154,11 @@ export function startLinkAgent(config: AgentConfig, opts: StartOptions = {}): Li
   uplink.start();
   log.info({ role: config.role, links: config.links.map((l) => `${l.name}=${l.host}:${l.port}`), controlPlane: config.controlPlane.url }, "link agent started");
 
+  metrics.bind(() => ({ uplink: uplink.status(), links: links.states() }));
+
   return {
     log,
+    metrics,
     linksReady,
     async stop() {
       if (stopped) return;

@@ -4,7 +4,7 @@
 // them and the control plane can tie those events to the request.
 import type { Logger } from "pino";
 import { ErrorCode } from "../../shared/tlib.js";
-import type { SwitchOp } from "../../shared/switch-link.js";
+import { MonitorType, PlayTone, type SwitchOp } from "../../shared/switch-link.js";
 import { CommandOp, SiteCommand, type SwitchEvent } from "../../shared/uplink.js";
 import type { SwitchAnswer, SwitchLinkClient } from "./switch-link-client.js";
 import type { IncomingCommand } from "./uplink.js";
@@ -37,7 +37,22 @@ export const ERROR_CODES: Record<string, number> = {
   LinkDown: ErrorCode.NoSwitchLink, // 54
 };
 
-export function errorCodeFor(exception: string, message: string): number {
+/** Cisco's CTIERR_* names that read as a T-Library code of their own (jtapi-fidelity B.2 (4)). */
+export const CISCO_ERROR_CODES: Record<string, number> = {
+  CTIERR_INVALID_REMOTE_DESTINATION_NUMBER: ErrorCode.InvalidAttribute, // 53
+  CTIERR_INVALID_REMOTE_DESTINATION_NAME: ErrorCode.InvalidAttribute, // 53
+  CTIERR_DUPLICATE_REMOTE_DESTINATION_NUMBER: ErrorCode.InvalidAttribute, // 53
+  CTIERR_REMOTEDESTINATION_LIMIT_EXCEEDED: ErrorCode.ResourceSeized, // 42
+  CTIERR_REMOTE_DEVICE_REQUEST_FAILED_ACTIVE_RD_NOT_SET: ErrorCode.OutOfService, // 58: the remote terminal is not extended
+  CTIERR_BIB_RESOURCE_NOT_AVAILABLE: ErrorCode.OutOfService, // 58
+};
+
+export function errorCodeFor(exception: string, message: string, errorName?: string, op?: CommandOp): number {
+  if (errorName && CISCO_ERROR_CODES[errorName] !== undefined) return CISCO_ERROR_CODES[errorName]!;
+  // a remote terminal out of service is a state error of the device, not of a call (jtapi-fidelity B.2 (4))
+  if (op === "setRemoteDestination" && exception === "InvalidStateException") return ErrorCode.OutOfService;
+  if (op === "setRemoteDestination" && exception === "InvalidArgumentException") return ErrorCode.InvalidAttribute;
+  if (op === "setRemoteDestination" && !(exception in ERROR_CODES)) return ErrorCode.InternalError;
   if (exception === "ResourceUnavailableException" && /busy/i.test(message)) return ErrorCode.DNBusy;
   return ERROR_CODES[exception] ?? ErrorCode.Unknown;
 }
@@ -45,8 +60,8 @@ export function errorCodeFor(exception: string, message: string): number {
 /** Longest errorMessage forwarded: a switch's message is for people, not a payload. */
 const MAX_MESSAGE = 500;
 
-type Attribute = "callId" | "otherDN" | "consultCallId";
-type Complete = SiteCommand & Record<Attribute, string>;
+type Attribute = "callId" | "otherDN" | "consultCallId" | "active";
+type Complete = SiteCommand & Record<Exclude<Attribute, "active">, string> & { active: boolean };
 
 /** What each command becomes on the switch (docs/switch-link.md names the JTAPI call), and what it needs. */
 const SWITCH_OPS: { [K in CommandOp]: { needs: Attribute[]; op: (c: Complete) => SwitchOp } } = {
@@ -63,7 +78,10 @@ const SWITCH_OPS: { [K in CommandOp]: { needs: Attribute[]; op: (c: Complete) =>
   initiateConference: { needs: ["callId", "otherDN"], op: (c) => ({ op: "consult", callId: c.callId, address: c.dn, destination: c.otherDN }) },
   completeConference: { needs: ["callId", "consultCallId"], op: (c) => ({ op: "conference", callId: c.callId, consultCallId: c.consultCallId, address: c.dn }) },
   deleteFromConference: { needs: ["callId", "otherDN"], op: (c) => ({ op: "dropParty", callId: c.callId, address: c.dn, party: c.otherDN }) },
-  startMonitor: { needs: ["callId", "otherDN"], op: (c) => ({ op: "startMonitor", callId: c.callId, address: c.dn, monitor: c.otherDN }) },
+  // CiscoCall.startMonitor(..., monitorType, CiscoCall.PLAYTONE_NOLOCAL_OR_REMOTE): a silent monitor plays no tone
+  startMonitor: { needs: ["callId", "otherDN"], op: (c) => ({ op: "startMonitor", callId: c.callId, address: c.dn, monitor: c.otherDN, monitorType: c.monitorType === MonitorType.WHISPER ? MonitorType.WHISPER : MonitorType.SILENT, tone: PlayTone.NOLOCAL_OR_REMOTE }) },
+  // extend and connect: otherDN is the remote destination's number (CiscoRemoteTerminal, jtapi-fidelity B.2 (2))
+  setRemoteDestination: { needs: ["otherDN", "active"], op: (c) => ({ op: "setRemoteDestination", address: c.dn, number: c.otherDN, ...(c.name !== undefined ? { name: c.name } : {}), active: c.active }) },
   alternate: { needs: ["callId", "consultCallId"], op: (c) => ({ op: "alternate", callId: c.callId, activeCallId: c.consultCallId, address: c.dn }) },
   reconnect: { needs: ["callId", "consultCallId"], op: (c) => ({ op: "reconnect", callId: c.callId, consultCallId: c.consultCallId, address: c.dn }) },
   redirect: { needs: ["callId", "otherDN"], op: (c) => ({ op: "redirect", callId: c.callId, address: c.dn, destination: c.otherDN }) },
@@ -74,7 +92,7 @@ const SWITCH_OPS: { [K in CommandOp]: { needs: Attribute[]; op: (c: Complete) =>
 /** The switch request a command becomes, or the attribute it lacks. */
 export function toSwitchOp(c: SiteCommand): SwitchOp | { missing: Attribute } {
   const spec = SWITCH_OPS[c.op];
-  const missing = spec.needs.find((a) => !c[a]);
+  const missing = spec.needs.find((a) => (a === "active" ? typeof c.active !== "boolean" : !c[a]));
   return missing ? { missing } : spec.op(c as Complete);
 }
 
@@ -82,8 +100,8 @@ export interface CommandDeps {
   /** The link client that serves a DN, if one lists it. */
   linkFor(dn: string): SwitchLinkClient | undefined;
   emit(event: SwitchEvent): void;
-  /** The switch accepted `op` on `link`: told before the events it caused are read (the normalizer needs it). */
-  accepted?(link: string, op: SwitchOp): void;
+  /** The switch accepted `op` on `link` with `result`: told before the events it caused are read (the normalizer needs it). */
+  accepted?(link: string, op: SwitchOp, result: Record<string, unknown>): void;
   now(): string;
   log: Logger;
 }
@@ -111,7 +129,7 @@ export class CommandRunner {
     this.deps.log.debug({ commandId: id, op: command.op, dn, link: link.name }, "command sent to the switch");
     // the answer callback runs synchronously as the answer frame is read: ahead of the events it caused
     link.requestThen(op, (answer) => {
-      if (answer.ok) this.deps.accepted?.(link.name, op);
+      if (answer.ok) this.deps.accepted?.(link.name, op, answer.result);
       this.answered(command, answer);
     });
   }
@@ -124,7 +142,9 @@ export class CommandRunner {
       return this.result({ ...base, ok: true, ...(typeof callId === "string" && callId ? { callId } : {}) });
     }
     const { exception, message } = answer.error;
-    this.result({ ...base, ok: false, errorCode: errorCodeFor(exception, message), errorMessage: `${exception}: ${message}`.slice(0, MAX_MESSAGE) });
+    const errorName = "errorName" in answer.error ? answer.error.errorName : undefined;
+    const text = errorName ? `${exception} (${errorName}): ${message}` : `${exception}: ${message}`;
+    this.result({ ...base, ok: false, errorCode: errorCodeFor(exception, message, errorName, command.op), errorMessage: text.slice(0, MAX_MESSAGE) });
   }
 
   private result(event: Result): void {

@@ -7,6 +7,16 @@ export const REDACTED_PATHS = [
   "*[\"tls-auth-code\"]", "*.*[\"tls-auth-code\"]", "headers.authorization", "links[*].password", "controlPlane.linkKey",
 ];
 
+/**
+ * One line shape for the worker and the agent (docs/operations.md):
+ * {"level":"info","time":"<ISO 8601>","program":"link-agent",...context,"msg":"..."}.
+ */
 export function createLogger(level: string, base: Record<string, string>, destination: DestinationStream = pino.destination(2)): Logger {
-  return pino({ level, base: { program: "link-agent", ...base }, redact: { paths: REDACTED_PATHS, censor: "[secret]" } }, destination);
+  return pino({
+    level,
+    base: { program: "link-agent", ...base },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: REDACTED_PATHS, censor: "[secret]" },
+  }, destination);
 }

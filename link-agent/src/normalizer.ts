@@ -4,12 +4,14 @@
 // agent serves: "this call is now dialing / ringing / established / held / gone here".
 // Pure and synchronous: state in, facts out; the agent feeds it from every link.
 import { CallType, DNRole } from "../../shared/tlib.js";
-import { JtapiCause, type JtapiEvent, type Snapshot, type SnapshotCall, type SwitchOp } from "../../shared/switch-link.js";
+import { AddressType, type DeviceKind, JtapiCause, type JtapiEvent, type Snapshot, type SnapshotCall, type SwitchOp } from "../../shared/switch-link.js";
 import type { CallPhase, SnapshotDn, SwitchEvent } from "../../shared/uplink.js";
 import { AddedParties } from "./add-party.js";
 import { Merges, type MergeHost } from "./merges.js";
 import { Redirects } from "./routes.js";
 import { SingleStepTransfers } from "./single-step.js";
+import { MonitorFacts } from "./monitor-facts.js";
+import { remoteDestinationFact, snapshotRemote } from "./remote-facts.js";
 
 interface CallState {
   calling: string | null;
@@ -54,6 +56,10 @@ export class Normalizer {
   private merges = new Merges();
   /** Single-step transfers the agent issued: Cisco brackets them with nothing (single-step.ts). */
   private singleStep = new SingleStepTransfers();
+  /** Silent monitoring's own rules (monitor-facts.ts). */
+  private monitoring = new MonitorFacts();
+  /** Each served DN's device kind, from the snapshots. */
+  private kinds = new Map<string, DeviceKind>();
   /** Redirects the agent issued, route points' calls and their default route (routes.ts). */
   private redirects = new Redirects();
   /** Parties the agent added to a call (RequestSingleStepConference, add-party.ts). */
@@ -63,11 +69,21 @@ export class Normalizer {
    * The switch accepted a request of this agent on `link` (the CommandRunner tells, as the answer is
    * read: before the events the request caused). Some of JTAPI's reports can only be read knowing it.
    */
-  switchAccepted(link: string, op: SwitchOp): void {
+  switchAccepted(link: string, op: SwitchOp, result: Record<string, unknown> = {}): void {
     if (op.op === "singleStepTransfer") this.singleStep.accepted(link, op.callId, op.address);
+    // startMonitor: the monitor call's initiator gets monitorStarted, not dialing (monitor-facts.ts)
+    if (op.op === "startMonitor" && typeof result.callId === "string") this.expectMonitor(link, result.callId, op.monitor, op.address, op.callId);
     if (op.op === "redirect") this.redirects.accepted(link, op.callId, op.address, op.destination);
     if (op.op === "addParty") this.added.accepted(link, op.callId, op.address);
     this.merges.accepted(link, op);
+  }
+
+  /**
+   * This agent's startMonitor placed `monitorCallId` on `link` (the switch's answer, which precedes the call's
+   * events): its initiator `monitor` gets monitorStarted, not dialing.
+   */
+  expectMonitor(link: string, monitorCallId: string, monitor: string, target: string, monitoredCallId: string): void {
+    this.monitoring.expect(link, monitorCallId, monitor, target, monitoredCallId);
   }
 
   private mergeHost(link: string): MergeHost {
@@ -100,21 +116,34 @@ export class Normalizer {
     const mine = snap.addresses.filter((a) => this.owner.get(a.address) === link);
     for (const a of snap.addresses) if (a.kind === "routePoint") this.routePoints.add(a.address);
     for (const a of mine) {
+      this.kinds.set(a.address, a.kind);
       this.service.set(a.address, { address: a.inService, terminal: a.terminalInService });
       let dns = this.terminalDns.get(a.terminal);
       if (!dns) this.terminalDns.set(a.terminal, (dns = new Set()));
       dns.add(a.address);
     }
-    const dns: SnapshotDn[] = mine.map((a) => ({ dn: a.address, kind: a.kind, inService: a.inService && a.terminalInService, calls: [] }));
+    const dns: SnapshotDn[] = mine.map((a) => {
+      const remote = snapshotRemote(a);
+      return { dn: a.address, kind: a.kind, inService: a.inService && a.terminalInService, ...(remote ? { remote } : {}), calls: [] };
+    });
     const byDn = new Map(dns.map((d) => [d.dn, d]));
     // forget what this link knew: the snapshot is the truth now
     this.forgetLink(link);
     for (const c of snap.calls) {
-      const established = new Set(c.connections.filter((x) => x.state === "ESTABLISHED").map((x) => x.address));
-      const state: CallState = { calling: c.callingAddress, called: c.calledAddress, phases: new Map(), established, members: new Set(c.connections.map((x) => x.address)), toldBusy: new Set() };
+      // a monitor call's target leg (the agent's built-in bridge) is no party of it
+      const parties = c.connections.filter((x) => x.addressType !== AddressType.MONITORING_TARGET);
+      const established = new Set(parties.filter((x) => x.state === "ESTABLISHED").map((x) => x.address));
+      const state: CallState = { calling: c.callingAddress, called: c.calledAddress, phases: new Map(), established, members: new Set(parties.map((x) => x.address)), toldBusy: new Set() };
       this.calls.set(`${link}|${c.callId}`, state);
       for (const conn of c.connections) {
         const entry = byDn.get(conn.address);
+        const monitorView = entry && this.monitoring.snapshotView(c, conn.address);
+        if (monitorView && "skip" in monitorView) continue;
+        if (entry && monitorView) {
+          state.phases.set(conn.address, monitorView.phase);
+          entry.calls.push({ callId: c.callId, phase: monitorView.phase, otherDN: monitorView.otherDN, role: DNRole.Observer, callType: CallType.Internal });
+          continue;
+        }
         const seen = entry && this.snapshotView(c, conn.address);
         if (!entry || !seen) continue;
         state.phases.set(conn.address, seen.phase);
@@ -164,7 +193,11 @@ export class Normalizer {
       case "CiscoTermInServiceEv":
       case "CiscoTermOutOfServiceEv":
         return this.serviceChanged(link, e, emit);
+      case "CiscoProvTerminalRemoteDestinationChangedEv":
+        if (this.serves(link, a)) emit(remoteDestinationFact(e, a));
+        return;
       case "CallInvalidEv": {
+        if (e.callId) this.monitoring.forget(link, e.callId);
         if (this.merges.apply(link, e, this.mergeHost(link), emit)) return;
         const call = e.callId ? this.calls.get(`${link}|${e.callId}`) : undefined;
         if (call) for (const dn of call.phases.keys()) if (this.serves(link, dn)) emit({ kind: "released", time: e.time, dn, callId: e.callId!, cause: releaseCause(e.cause) });
@@ -178,6 +211,7 @@ export class Normalizer {
     if (!e.callId) return;
     const call = this.callState(link, e);
     const serves = (dn: string) => this.serves(link, dn);
+    if (this.monitoring.apply(link, e, call, serves, emit)) return;
     if (this.singleStep.before(link, e, call, serves, emit)) return;
     if (this.redirects.before(link, e as JtapiEvent & { callId: string }, call, serves, emit)) return;
     if (this.merges.apply(link, e, this.mergeHost(link), emit)) return;
@@ -202,16 +236,13 @@ export class Normalizer {
           emit({ kind: "dialing", time: e.time, dn: a, callId: e.callId, ...opt(call.called), callType: this.callType(true, call.called) });
         }
         return;
-      case "CiscoTermConnMonitoringStartEv": {
-        const monitor = e.monitorAddress;
-        if (monitor && e.monitorCallId && this.serves(link, monitor)) {
-          const m = this.callState(link, { ...e, callId: e.monitorCallId, callingAddress: monitor, calledAddress: a });
-          m.phases.set(monitor, "established");
-          emit({ kind: "monitorStarted", time: e.time, dn: monitor, callId: e.monitorCallId, otherDN: a ?? "" });
+      case "CallCtlConnInitiatedEv":
+        // a remote terminal's CTI call rings its mobile first; it is dialing from now on (jtapi-fidelity B.2 (3) d)
+        if (this.serves(link, a) && this.kinds.get(a) === "remoteTerminal" && !call.phases.has(a)) {
+          call.phases.set(a, "dialing");
+          emit({ kind: "dialing", time: e.time, dn: a, callId: e.callId, ...opt(call.called), callType: this.callType(true, call.called) });
         }
-        if (monitor && this.serves(link, a) && call.phases.has(a)) emit({ kind: "partyAdded", time: e.time, dn: a, callId: e.callId, otherDN: monitor, observer: true });
         return;
-      }
       case "RouteEvent":
       case "RouteEv":
         if (this.serves(link, a) && !call.phases.has(a)) {
@@ -319,6 +350,7 @@ export class Normalizer {
       else s.terminal = inService;
       this.service.set(dn, s);
       const after = s.address && s.terminal;
+      // why it went out of service, when the switch says (CiscoOutOfServiceEv.getCause())
       if (before !== after) emit({ kind: "service", time: e.time, dn, inService: after, ...(!after && e.oosCause !== undefined ? { oosCause: e.oosCause } : {}) });
     }
   }
@@ -336,8 +368,16 @@ export class Normalizer {
     return call;
   }
 
+  /** A link went down: the DNs it served are served by none until a snapshot (its own, or another link's) claims them. */
+  releaseLink(link: string): string[] {
+    const released = [...this.owner].filter(([, l]) => l === link).map(([dn]) => dn);
+    for (const dn of released) this.owner.delete(dn);
+    return released;
+  }
+
   /** A link went down: its view of the calls is unknown until its next snapshot. */
   forgetLink(link: string): void {
+    this.monitoring.forgetLink(link);
     for (const key of [...this.calls.keys()]) if (key.startsWith(`${link}|`)) this.calls.delete(key);
     this.merges.forgetLink(link);
     this.singleStep.forgetLink(link);

@@ -67,7 +67,7 @@ export class SwitchLinkClient {
   private nextId = 1;
   // answers are handed over synchronously, in frame order: a promise would let the events that
   // followed the answer in the same chunk overtake it (the command result must precede them)
-  private pending = new Map<number, { onAnswer: (a: SwitchAnswer) => void; timer: NodeJS.Timeout }>();
+  private pending = new Map<number, { onAnswer: (a: SwitchAnswer) => void; timer: NodeJS.Timeout; pages?: Array<Record<string, unknown>> }>();
   private up = false;
   private stopped = true;
   private attempt = 0;
@@ -243,9 +243,15 @@ export class SwitchLinkClient {
       case "response": {
         const p = this.pending.get(msg.id);
         if (!p) return; // answered too late: its request already timed out
+        if (msg.ok && msg.more) {
+          // a page of a result too large for one frame (a big cluster's snapshot): more follows
+          (p.pages ??= []).push(msg.result);
+          return;
+        }
         clearTimeout(p.timer);
         this.pending.delete(msg.id);
-        this.safely("response", () => p.onAnswer(msg.ok ? { ok: true, result: msg.result } : { ok: false, error: msg.error }));
+        const result = msg.ok && p.pages ? joinPages([...p.pages, msg.result]) : msg.ok ? msg.result : undefined;
+        this.safely("response", () => p.onAnswer(msg.ok ? { ok: true, result: result! } : { ok: false, error: msg.error }));
         return;
       }
       case "ping":
@@ -327,4 +333,16 @@ export class SwitchLinkClient {
       void this.connect();
     }, backoffDelay(minMs, maxMs, this.attempt++));
   }
+}
+
+/** A paged result is its pages' arrays end to end (docs/switch-link.md, paged results); other fields come from the last page. */
+export function joinPages(pages: Array<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const page of pages) {
+    for (const [k, v] of Object.entries(page)) {
+      const had = out[k];
+      out[k] = Array.isArray(v) && Array.isArray(had) ? had.concat(v) : v;
+    }
+  }
+  return out;
 }

@@ -3,9 +3,10 @@
 // link is rebuilt when its own section changes (link-N options act at once; link-tls after a restart).
 import type { Logger } from "pino";
 import type { JtapiEvent, Snapshot } from "../../shared/switch-link.js";
-import type { AgentConfig, LinkConfig } from "./config.js";
+import { type AgentConfig, type LinkConfig, tlsRequired } from "./config.js";
 import { type SocketFactory, SwitchLinkClient, type SwitchLinkTiming } from "./switch-link-client.js";
 import { prepareTls, type TlsDecision } from "./tls/tls-setup.js";
+import { BridgeSupervisor, bridgeTlsOptions } from "./bridge-supervisor.js";
 
 type Sections = Record<string, Record<string, string>>;
 
@@ -22,7 +23,7 @@ export interface LinkOverrides {
 }
 
 export class SwitchLinks {
-  private links = new Map<string, { client: SwitchLinkClient; tls: boolean }>();
+  private links = new Map<string, { client: SwitchLinkClient; tls: boolean; bridge?: BridgeSupervisor }>();
   private siteOptions: Sections = {};
   private linkTlsAtStart: string | null = null;
   private paused = false;
@@ -65,7 +66,10 @@ export class SwitchLinks {
 
   stop(): void {
     this.stopped = true;
-    for (const c of this.clients()) c.stop();
+    for (const l of this.links.values()) {
+      l.client.stop();
+      l.bridge?.stop();
+    }
   }
 
   // what a link runs with: the site's options, overridden by the agent's local ones (secrets, usually)
@@ -91,6 +95,7 @@ export class SwitchLinks {
       if (was["tls-instance-id"] === is["tls-instance-id"] && was["tls-auth-code"] === is["tls-auth-code"]) continue;
       this.log.info({ link: link.name }, `options of ${link.name} changed: dropping and reconnecting ${link.name}`);
       this.links.get(link.name)?.client.stop();
+      this.links.get(link.name)?.bridge?.stop();
       this.links.delete(link.name);
       await this.setUp(link.name);
     }
@@ -102,11 +107,22 @@ export class SwitchLinks {
       if (this.linkTlsAtStart !== null) return;
       this.linkTlsAtStart = JSON.stringify(this.linkTlsOptions());
     }
-    const decisions = await prepareTls(this.linkTlsOptions(), this.config.links.map((l) => ({ name: l.name, host: l.host, section: this.linkSection(l) })), this.log, only);
+    // a bridge link's TLS is JTAPI's own (the bridge gets the options): the agent fetches and enrolls nothing for it
+    const direct = this.config.links.filter((l) => !l.bridge);
+    const decisions = await prepareTls(this.linkTlsOptions(), direct.map((l) => ({ name: l.name, host: l.host, section: this.linkSection(l) })), this.log, only);
     if (this.stopped) return;
     for (const link of this.config.links.filter((l) => only === undefined || l.name === only)) {
+      if (link.bridge) {
+        this.startBridgeLink(link);
+        continue;
+      }
       const decision = decisions.get(link.name) ?? null;
       if (decision?.mode === "refused") continue; // logged by prepareTls: this link does not connect at all
+      if (decision?.mode !== "tls" && tlsRequired(this.config, link)) {
+        // the JTAPI password would go in clear: this link stays down until its TLS options are complete
+        this.log.error({ link: link.name, host: link.host, requireTls: this.config.requireTls, reason: decision?.reason }, `${link.name} not connected: TLS towards ${link.host} is required (requireTls) and its TLS options are incomplete; complete link-tls and ${link.name}/tls-instance-id, or set requireTls false on this host`);
+        continue;
+      }
       const client = this.newClient(link, decision);
       this.links.set(link.name, { client, tls: decision?.mode === "tls" });
       this.log.info({ link: link.name, host: link.host, tls: decision?.mode === "tls", ...(decision?.mode === "tls" ? { instanceId: decision.instanceId } : {}) }, `${link.name} connecting over ${decision?.mode === "tls" ? "TLS" : "plain TCP"}`);
@@ -115,8 +131,19 @@ export class SwitchLinks {
     }
   }
 
-  private newClient(link: LinkConfig, decision: TlsDecision | null): SwitchLinkClient {
-    const connect = this.overrides.sockets?.[link.name]
+  /** A link served by a JTAPI bridge process: the supervisor starts it and is the link's socket factory. */
+  private startBridgeLink(link: LinkConfig): void {
+    const tls = bridgeTlsOptions(link.name, this.linkTlsOptions(), this.linkSection(link), this.log);
+    const bridge = new BridgeSupervisor(link, link.bridge!, tls, this.log);
+    const client = this.newClient(link, null, bridge.connect);
+    this.links.set(link.name, { client, tls: tls !== null, bridge });
+    this.log.info({ link: link.name, ctiManagers: link.host, tls: tls !== null, ...(tls ? { instanceId: tls.instanceId } : {}) }, `${link.name} connecting through a JTAPI bridge`);
+    if (this.paused) client.pause();
+    client.start();
+  }
+
+  private newClient(link: LinkConfig, decision: TlsDecision | null, bridgeConnect?: SocketFactory): SwitchLinkClient {
+    const connect = this.overrides.sockets?.[link.name] ?? bridgeConnect
       ?? (decision?.mode === "tls" ? SwitchLinkClient.tls(link.host, link.tlsPort, decision.options) : SwitchLinkClient.tcp(link.host, link.port));
     return new SwitchLinkClient(link.name, {
       user: link.user,

@@ -1,7 +1,8 @@
 // The one WebSocket to the control plane (docs/uplink.md): hello/welcome, numbered batches with
 // several in flight, acks, resend after reconnect, back-pressure, keepalive, and the messages that
 // come down. Nothing acknowledged is lost; nothing unacknowledged is dropped across a reconnect.
-import { fetch, WebSocket } from "undici";
+import { fetch } from "undici";
+import { WebSocket } from "ws";
 import type { Logger } from "pino";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
@@ -9,7 +10,8 @@ import { MAX_UPLINK_MESSAGE_BYTES, type SiteToAgent, SiteToAgent as SiteToAgentS
 import { EventBuffer } from "./event-buffer.js";
 import { backoffDelay } from "./backoff.js";
 
-export const PING_EVERY_MS = 15_000;
+/** Three pings inside the control plane's 9 s silence limit: a hung agent is replaced within 12 s, a live one never. */
+export const PING_EVERY_MS = 3_000;
 export const SILENCE_LIMIT_MS = 45_000;
 /** After the control plane refused this agent (bad key, wrong site, protocol): retry, but rarely. */
 export const REFUSED_RETRY_MS = 60_000;
@@ -43,6 +45,8 @@ export interface UplinkOptions {
   onOptions: (options: Record<string, Record<string, string>>) => void;
   /** True when the buffer is full (stop reading the switch), false when it has room again. */
   onBackpressure: (full: boolean) => void;
+  /** The control plane welcomed a connection (metrics count connects and reconnects). */
+  onWelcome?: () => void;
   backoff?: { minMs: number; maxMs: number; refusedMs?: number };
   keepalive?: { pingEveryMs: number; silenceMs: number };
 }
@@ -156,7 +160,9 @@ export class Uplink {
     url.protocol = url.protocol === "https:" || url.protocol === "wss:" ? "wss:" : "ws:";
     let ws: WebSocket;
     try {
-      ws = new WebSocket(url.toString(), { headers: { authorization: `Bearer ${this.opts.linkKey}` } });
+      // no permessage-deflate: compressing every batch took half the agent's CPU (issue 13), and
+      // the uplink is JSON on a link the operator chose; ws also sets TCP_NODELAY on its socket
+      ws = new WebSocket(url.toString(), { headers: { authorization: `Bearer ${this.opts.linkKey}` }, perMessageDeflate: false });
     } catch (err) {
       this.opts.log.error({ url: url.toString(), err: (err as Error).message }, "cannot open the uplink");
       return this.scheduleReconnect("normal");
@@ -260,6 +266,7 @@ export class Uplink {
     this.relieve();
     this.opts.log.info({ site: msg.site, active: msg.active, stream: this.streamId, resumeAfter: msg.resumeAfter, resending: this.buffer.size }, "uplink connected");
     this.flushNow(ws);
+    this.opts.onWelcome?.();
     this.opts.onOptions(msg.options);
   }
 

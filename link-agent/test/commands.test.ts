@@ -101,4 +101,47 @@ describe("commands", () => {
     expect(results[4]!.errorMessage).toBe("no switch link serves DN 2001");
     expect(results[5]!.errorMessage).toBe("link-1, which serves DN 1001, is down");
   });
+
+  it("startMonitor asks for a silent monitor without tone, and setRemoteDestination names the number, name and activation", () => {
+    const { link, requests } = fakeLink(() => ({ ok: true, result: {} }));
+    const { out, run } = runner(link);
+    run({ id: "1", op: "startMonitor", dn: "1002", callId: "c1", otherDN: "1901", monitorType: 1 });
+    run({ id: "2", op: "startMonitor", dn: "1002", callId: "c1", otherDN: "1901" });
+    run({ id: "3", op: "setRemoteDestination", dn: "1801", otherDN: "0611000001", name: "mobile-1801", active: true });
+    run({ id: "4", op: "setRemoteDestination", dn: "1801", otherDN: "0611000001", active: false });
+    run({ id: "5", op: "setRemoteDestination", dn: "1801", otherDN: "0611000001" });
+    expect(requests).toEqual([
+      { op: "startMonitor", callId: "c1", address: "1002", monitor: "1901", monitorType: 1, tone: 3 },
+      { op: "startMonitor", callId: "c1", address: "1002", monitor: "1901", monitorType: 1, tone: 3 },
+      { op: "setRemoteDestination", address: "1801", number: "0611000001", name: "mobile-1801", active: true },
+      { op: "setRemoteDestination", address: "1801", number: "0611000001", active: false },
+    ]);
+    expect(out.at(-1)).toMatchObject({ commandId: "5", ok: false, errorCode: 53, errorMessage: "setRemoteDestination needs active" });
+  });
+
+  it("tells who asked of a started monitor call, before the events it caused", () => {
+    const { link } = fakeLink(() => ({ ok: true, result: { callId: "gc2" } }));
+    const seen: unknown[] = [];
+    const r = new CommandRunner({ linkFor: () => link, emit: (e) => seen.push(e.kind), accepted: (l, op, result) => seen.push([l, op.op, result.callId]), now: () => "t", log: pino({ level: "silent" }) });
+    r.run({ t: "command", id: "m", op: "startMonitor", dn: "1002", callId: "gc1", otherDN: "1901" });
+    expect(seen).toEqual([["link-1", "startMonitor", "gc2"], "result"]);
+  });
+
+  it.each([
+    ["InvalidArgumentException", "CTIERR_INVALID_REMOTE_DESTINATION_NUMBER", 53],
+    ["InvalidArgumentException", "CTIERR_INVALID_REMOTE_DESTINATION_NAME", 53],
+    ["InvalidStateException", "CTIERR_REMOTEDESTINATION_LIMIT_EXCEEDED", 42],
+    ["InvalidStateException", undefined, 58],
+    ["PlatformException", undefined, 52],
+  ])("maps a refused setRemoteDestination (%s %s) to errorCode %i, naming Cisco's error", (exception, errorName, code) => {
+    const { link } = fakeLink(() => ({ ok: false, error: { exception, message: "refused", ...(errorName ? { errorName } : {}) } as never }));
+    const { out, run } = runner(link);
+    run({ id: "x", op: "setRemoteDestination", dn: "1801", otherDN: "0611000001", active: true });
+    expect(out).toEqual([{ kind: "result", time: "t", dn: "1801", commandId: "x", ok: false, errorCode: code, errorMessage: errorName ? `${exception} (${errorName}): refused` : `${exception}: refused` }]);
+  });
+
+  it("maps the missing built-in bridge and an unextended remote terminal by Cisco's error name", () => {
+    expect(errorCodeFor("ResourceUnavailableException", "DN 1002 has no built-in bridge", "CTIERR_BIB_RESOURCE_NOT_AVAILABLE", "startMonitor")).toBe(58);
+    expect(errorCodeFor("PlatformException", "no active remote destination", "CTIERR_REMOTE_DEVICE_REQUEST_FAILED_ACTIVE_RD_NOT_SET", "makeCall")).toBe(58);
+  });
 });

@@ -46,6 +46,8 @@ describe("uplink: connecting", () => {
     await until(() => cp!.messages.length > 0, "hello");
     expect(cp.upgrades[0]!.url).toBe("/tserver/v1/sites/site-a/link");
     expect(cp.upgrades[0]!.headers.authorization).toBe("Bearer demo.k1.secret");
+    // compression cost half the agent's CPU (issue 13): it is not even offered
+    expect(cp.upgrades[0]!.headers["sec-websocket-extensions"]).toBeUndefined();
     expect(cp.messages[0]).toEqual({ t: "hello", protocol: 1, agentId: "agent-a", stream: uplink!.stream, role: "primary", links: [{ name: "link-1", up: true }] });
     await until(() => uplink!.connected, "welcome");
   });

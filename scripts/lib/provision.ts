@@ -10,6 +10,8 @@ export interface PlanDn {
   kind: DeviceKind;
 }
 export type DnPlan = Record<string, PlanDn[]>;
+/** DN objects per bulk request (the API's limit). */
+const BULK_DNS = 10_000;
 
 /** How Configuration Server would describe each kind of UCM device. */
 export function dnObjectFor(number: string, kind: DeviceKind): PlanDn {
@@ -66,9 +68,11 @@ export async function provisionDemo(api: string, adminToken: string, tenant: str
     // a link key can only be checked by using it; keep it while its tenant still lists it
     keys.link[site] = old && (await keyListed(api, adminToken, tenant, old)) ? old : await issue("link", site);
   }
+  // in bulk: one request per 10,000 DN objects, one resync of the site's link agent (docs/client-api.md)
   for (const [site, dns] of Object.entries(plan)) {
-    for (const dn of dns) {
-      await must(api, keys.config, "PUT", `/v1/sites/${site}/dns/${dn.number}`, { type: dn.type, ...(dn.switchSpecificType ? { switchSpecificType: dn.switchSpecificType } : {}) });
+    for (let i = 0; i < dns.length; i += BULK_DNS) {
+      const chunk = dns.slice(i, i + BULK_DNS).map((dn) => ({ number: dn.number, type: dn.type, ...(dn.switchSpecificType ? { switchSpecificType: dn.switchSpecificType } : {}) }));
+      await must(api, keys.config, "PUT", `/v1/sites/${site}/dns`, { dns: chunk });
     }
   }
   return keys;

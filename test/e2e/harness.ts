@@ -13,7 +13,7 @@ import { type DnPlan, dnObjectFor, provisionDemo, type DemoKeys } from "../../sc
 import { readSimPlan } from "../../scripts/lib/sim-plan.js";
 
 const SIM_CONFIG = "infra/ucm-sim/config/demo.json";
-const ADMIN = "e2e-admin-token";
+const ADMIN = "e2e-admin-token-0123456789abcdef0123";
 
 export interface Stack {
   api: string;
@@ -21,7 +21,8 @@ export interface Stack {
   sim: Awaited<ReturnType<typeof startSimulator>>;
   dir: string;
   agents: Record<string, Child>;
-  startAgent(site: string, opts?: { links?: object[]; waitForLink?: boolean }): Promise<Child>;
+  /** Starts a link agent; a `backup` one (agentId <site>-backup) is kept in `agents` under "<site>-backup". */
+  startAgent(site: string, opts?: { links?: object[]; waitForLink?: boolean; role?: "primary" | "backup" }): Promise<Child>;
   agentLog(site: string): Array<Record<string, unknown> & { msg: string }>;
   client(): TServerClient;
   simControl(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
@@ -45,19 +46,22 @@ export async function startStack(opts: { tenant?: string; startAgents?: boolean 
   const keys = await provisionDemo(api, ADMIN, tenant, plan);
 
   const agents: Record<string, Child> = {};
-  const startAgent = async (site: string, agentOpts: { links?: object[]; waitForLink?: boolean } = {}): Promise<Child> => {
+  const startAgent = async (site: string, agentOpts: { links?: object[]; waitForLink?: boolean; role?: "primary" | "backup" } = {}): Promise<Child> => {
     const cluster = sim.clusters[site]!;
     const user = simPlan.users[site]!;
-    const configPath = join(dir, `link-agent-${site}.json`);
+    const role = agentOpts.role ?? "primary";
+    const name = role === "primary" ? site : `${site}-backup`;
+    const configPath = join(dir, `link-agent-${name}.json`);
     writeFileSync(configPath, JSON.stringify({
-      site, agentId: `${site}-primary`, role: "primary",
+      site, agentId: `${site}-${role}`, role,
       controlPlane: { url: api, linkKey: keys.link[site] },
       links: agentOpts.links ?? [{ name: "link-1", host: cluster.linkHost ?? "127.0.0.1", port: cluster.linkPort, user: user.user, password: user.password }],
       batch: { maxEvents: 500, maxDelayMs: 2 },
       log: { level: "info" },
+      http: { host: "127.0.0.1", port: 0 },
     }), { mode: 0o600 });
-    const child = startChild(`agent ${site}`, process.execPath, ["--import", "tsx", "link-agent/src/main.ts", "--config", configPath], { logFile: join(dir, `agent-${site}.log`) });
-    agents[site] = child;
+    const child = startChild(`agent ${name}`, process.execPath, ["--import", "tsx", "link-agent/src/main.ts", "--config", configPath], { logFile: join(dir, `agent-${name}.log`) });
+    agents[name] = child;
     if (agentOpts.waitForLink !== false) await waitForLink(api, keys.client, site, true);
     return child;
   };

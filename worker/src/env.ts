@@ -13,6 +13,12 @@ export interface Env {
   /** Ops credential for provisioning (a Worker secret). */
   ADMIN_TOKEN?: string;
   LOG_LEVEL?: string;
+  /** Origins allowed to call the API from a browser, comma-separated; default `*` (bearer auth, no cookies). */
+  CORS_ORIGINS?: string;
+  /** Requests per key (wrangler.toml [[ratelimits]]; absent: no limit). */
+  API_LIMIT?: RateLimit;
+  /** Failed authentications per key id and of the admin token. */
+  AUTH_FAIL_LIMIT?: RateLimit;
 }
 
 /** Durable Object names: every object is scoped by tenant (and site) in its name. */

@@ -1,4 +1,5 @@
-// Structured logs: one JSON object per line, as Workers Logs and `wrangler tail` show them.
+// Structured logs: one JSON object per line, as Workers Logs and `wrangler tail` show them, in the same
+// shape as the link agent's.
 type Level = "debug" | "info" | "warn" | "error";
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 let threshold: number = order.info;
@@ -9,7 +10,8 @@ export function setLogLevel(level: string | undefined): void {
 
 function emit(level: Level, msg: string, fields?: Record<string, unknown>): void {
   if (order[level] < threshold) return;
-  const line = JSON.stringify({ level, msg, ...fields });
+  // the link agent's shape (link-agent/src/log.ts): level, time, program, context, msg
+  const line = JSON.stringify({ level, time: new Date().toISOString(), program: "worker", ...fields, msg });
   if (level === "error") console.error(line);
   else if (level === "warn") console.warn(line);
   else console.log(line);

@@ -33,6 +33,30 @@ export const TServerOptions: OptionSpec[] = [
     check: integer(0, 3600),
   },
   {
+    name: "cti-port-release-timeout",
+    default: "10",
+    validValues: "0-300 (seconds)",
+    effective: "immediately",
+    description:
+      "How long a call may stay established at a CTI port (an Extension with switch-specific type 2, used as a temporary " +
+      "supervisor DN for cross-cluster monitoring) before the T-Server releases it: the CTI port gets EventReleased and the " +
+      "monitored agent EventPartyDeleted. A client is expected to single-step transfer the monitor call at once (seed: " +
+      "\"Any calls to a CTI port should be transferred immediately\"). 0 turns the timer off. Applies to calls established after the change.",
+    check: integer(0, 300),
+  },
+  {
+    name: "remote-observe-timeout",
+    default: "20",
+    validValues: "1-120 (seconds)",
+    effective: "immediately",
+    description:
+      "The match window of a remote observation (RequestSingleStepTransfer of a monitor call with GCTI-REMOTE-OBSERVE=true): " +
+      "how long the destination DN waits for the monitor call to arrive. A call that arrives in time is the observer's " +
+      "(thisDNRole 10) and the requester gets EventRemoteConnectionSuccess; otherwise EventRemoteConnectionFailed with " +
+      "errorCode 1013. Applies to the next transfer.",
+    check: integer(1, 120),
+  },
+  {
     name: "request-timeout",
     default: "10",
     validValues: "1-120 (seconds)",
@@ -91,7 +115,8 @@ export const sections: Record<string, OptionSpec[]> = { TServer: TServerOptions,
 
 export function sectionSpec(section: string): OptionSpec[] | null {
   if (/^link-\d+$/.test(section)) return LinkOptions;
-  return section === "link-N" ? null : (sections[section] ?? null);
+  // own names only: "__proto__" or "constructor" are no sections
+  return section === "link-N" || !Object.hasOwn(sections, section) ? null : sections[section]!;
 }
 
 /** Sections the link agents receive (and are told about when they change). */

@@ -45,7 +45,7 @@ describe("provisioning and keys", () => {
 describe("configuration", () => {
   it("validates options, naming the option and its valid values", async () => {
     const p = await provision("tenant-options", ["s1"]);
-    expect((await api("GET", "/v1/sites/s1/options/TServer", p.config)).body).toEqual({ "client-disconnect-grace": "10", "request-timeout": "10", "route-invalid-dest-action": "none" });
+    expect((await api("GET", "/v1/sites/s1/options/TServer", p.config)).body).toEqual({ "client-disconnect-grace": "10", "cti-port-release-timeout": "10", "remote-observe-timeout": "20", "request-timeout": "10", "route-invalid-dest-action": "none" });
     const bad = await api("PUT", "/v1/sites/s1/options/TServer", p.config, { "client-disconnect-grace": "soon" });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toContain("client-disconnect-grace");

@@ -5,7 +5,7 @@ import { expect } from "vitest";
 import type { TEvent } from "../../shared/client-api.js";
 import type { SiteToAgent, SwitchEvent } from "../../shared/uplink.js";
 
-export const ADMIN = "test-admin-token";
+export const ADMIN = "test-admin-token-0123456789abcdef0123";
 const BASE = "http://tserver.test";
 
 type Fetcher = { fetch: (input: string | Request, init?: RequestInit) => Promise<Response> };
@@ -68,11 +68,14 @@ export async function until<T>(check: () => T | undefined | false, what: string,
 /** A link agent reduced to its protocol: hello, numbered events, acks, commands. */
 export class FakeAgent {
   received: SiteToAgent[] = [];
+  /** The close code, once the control plane closed the socket. */
+  closedWith: number | null = null;
   private seq = 0;
   private constructor(readonly ws: WebSocket) {
     ws.addEventListener("message", (m) => {
       this.received.push(JSON.parse(String(m.data)) as SiteToAgent);
     });
+    ws.addEventListener("close", (e) => { this.closedWith = e.code; });
   }
 
   static async connect(site: string, key: string, opts: { agentId?: string; stream?: string; links?: boolean } = {}): Promise<FakeAgent> {
@@ -92,6 +95,22 @@ export class FakeAgent {
     this.seq += events.length;
     this.ws.send(JSON.stringify({ t: "events", from, events }));
     await until(() => this.received.some((m) => m.t === "ack" && m.upTo >= this.seq), `ack of ${this.seq}`);
+  }
+
+  /** Sends events as one batch without waiting for the ack; returns the batch's sequence numbers. */
+  push(...events: unknown[]): { from: number; upTo: number } {
+    const from = this.seq + 1;
+    this.seq += events.length;
+    this.ws.send(JSON.stringify({ t: "events", from, events }));
+    return { from, upTo: this.seq };
+  }
+
+  /** Sends a batch again from `from` (what an agent does after a reconnect), waiting for its ack. */
+  async resend(from: number, ...events: SwitchEvent[]): Promise<void> {
+    this.seq = Math.max(this.seq, from + events.length - 1);
+    this.ws.send(JSON.stringify({ t: "events", from, events }));
+    const upTo = from + events.length - 1;
+    await until(() => this.received.some((m) => m.t === "ack" && m.upTo >= upTo), `ack of ${upTo}`);
   }
 
   async nextCommand(): Promise<Extract<SiteToAgent, { t: "command" }>> {

@@ -20,6 +20,24 @@ export const DeviceConfig = z.object({
   routeSelectTimeoutMs: z.number().int().min(100).max(60_000).default(5000),
   defaultDestination: number.optional(),
   inService: z.boolean().default(true),
+  /** Phones: the built-in bridge silent monitoring needs (CiscoTerminal.isBuiltInBridgeEnabled()); JDG p.345. */
+  builtInBridge: z.boolean().default(true),
+  /**
+   * CTI ports: a monitor call still at this port (its initiator) after this long is dropped, as UCM drops calls a
+   * port registered without media cannot stream for (JDG "CiscoMediaTerminal"); 0 = never. jtapi-fidelity B.1(1) 5.
+   */
+  mediaTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
+  /** Remote terminals: how many remote destinations the device may hold (CTIERR_REMOTEDESTINATION_LIMIT_EXCEEDED beyond). */
+  maxRemoteDestinations: z.number().int().min(1).max(20).default(4),
+  /** Remote terminals: the active remote destination is cleared when the provider that set it goes away (JDG p.923). */
+  clearActiveOnProviderClose: z.boolean().default(true),
+  /**
+   * Remote terminals: CUCM 10.0(1)'s "Route calls to all remote destinations when client is not connected" (TDG 61):
+   * unextended, a call rings every remote destination instead of failing busy. Off by default, as in CUCM.
+   */
+  routeToAllWhenNotConnected: z.boolean().default(false),
+  /** Remote terminals: the mobile answers a call placed through CTI by itself after this long (tests); 0 = a person answers. */
+  remoteAutoAnswerMs: z.number().int().min(0).max(60_000).default(0),
 }).strict();
 export type DeviceConfig = z.infer<typeof DeviceConfig>;
 
@@ -36,6 +54,10 @@ export const ClusterConfig = z.object({
     devices: z.array(number).optional(),
   }).strict()).min(1),
   devices: z.array(DeviceConfig),
+  /** The calling number a single-step transferred call shows its destination: the party that remains (default) or the transferrer. [I] jtapi-fidelity B.1(1) 3. */
+  transferCallerId: z.enum(["remaining", "transferrer"]).default("remaining"),
+  /** How long the CTIManager keeps a provider's active remote destinations for it to come back (jtapi.ini ProviderRetryInterval, 30 s). */
+  providerRetryIntervalMs: z.number().int().min(0).max(600_000).default(30_000),
   /** The cluster's security services: TLS port of the CTIManager, CAPF and TFTP, on UCM's ports unless set (0 picks a free one). */
   tls: z.object({
     linkPort: z.number().int().min(0).max(65535).default(2749),

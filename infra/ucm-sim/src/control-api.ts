@@ -122,9 +122,12 @@ export function startControlApi(network: Network, opts: { host: string; port: nu
       return [200, cluster.describe(id)];
     }
     if (kind === "remote-destinations" && id && method === "POST" && (action === "answer" || action === "hangup")) {
-      if (!network.isPstnNumber(id)) throw new HttpError(404, `no remote destination ${id}`);
+      if (!network.isPstnNumber(id) && !cluster.remote.knows(id)) throw new HttpError(404, `no remote destination ${id}`);
       try {
-        const call = action === "answer" ? cluster.pstnAnswer(id) : cluster.pstnHangup(id);
+        // a remote terminal extended to this mobile first (its call rings there: jtapi-fidelity B.2 (1) 5), else a PSTN call to it
+        const viaRemote = action === "answer" ? cluster.remote.mobileAnswer(id) : cluster.remote.mobileHangup(id);
+        const call = viaRemote ?? (action === "answer" ? cluster.pstnAnswer(id) : cluster.pstnHangup(id));
+        opts.log.info({ cluster: cluster.name, number: id, action, callId: call.id }, "at the mobile");
         return [200, { number: id, callId: call.id }];
       } catch (err) {
         if (err instanceof SwitchFault) throw new HttpError(409, err.message);

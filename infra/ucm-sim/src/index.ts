@@ -68,6 +68,7 @@ export async function startSimulator(opts: { config: SimConfig | unknown; host?:
     linkServer: (name) => servers.get(name)!,
     dropLinks,
     async stop() {
+      for (const c of network.clusters.values()) c.stopTimers();
       await control.close();
       await Promise.all(closers.map((close) => close()));
       await Promise.all([...servers.values()].map((s) => s.close()));

@@ -4,16 +4,20 @@ import net from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { encodeFrame, FrameDecoder, FrameError } from "../../../shared/node/framing.js";
-import { AgentToSwitch, type JtapiEvent, SWITCH_LINK_PROTOCOL, type SwitchOp, type SwitchToAgent } from "../../../shared/switch-link.js";
+import { AgentToSwitch, type JtapiEvent, type Snapshot, SWITCH_LINK_PROTOCOL, type SwitchOp, type SwitchToAgent } from "../../../shared/switch-link.js";
 import type { Cluster } from "./model/cluster.js";
 import { SwitchFault } from "./model/types.js";
+import { snapshotPages } from "./snapshot-pages.js";
 
 export const HELLO_TIMEOUT_MS = 10_000;
+
+/** Each connection is one JTAPI provider; its id tells whose remote-destination change is whose. */
+let providerSequence = 0;
 
 export interface SwitchLinkServer {
   port: number;
   /** Serves an already-accepted socket (plain TCP or TLS). */
-  handleConnection(socket: Duplex & { remoteAddress?: string; destroy(): void }, info?: { instanceId?: string }): void;
+  handleConnection(socket: Duplex & { remoteAddress?: string; destroy(): void; setNoDelay?(noDelay?: boolean): unknown }, info?: { instanceId?: string }): void;
   /** Drops every link connection (a CTIManager restart, for tests of reconnection). */
   dropAll(): number;
   connections(): number;
@@ -26,8 +30,12 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
 
   const handleConnection: SwitchLinkServer["handleConnection"] = (socket, info) => {
     const peer = socket.remoteAddress ?? "?";
+    // a response frame must not wait for the agent's delayed ACK (Nagle): ~40 ms per request otherwise;
+    // a TLS socket passes this on to its TCP socket
+    socket.setNoDelay?.(true);
     const decoder = new FrameDecoder();
     let user: { user: string; devices: Set<string> } | null = null;
+    const provider = `provider-${++providerSequence}`;
     let observing = false;
     let inRequest = false;
     const held: JtapiEvent[][] = [];
@@ -52,14 +60,33 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
       if (inRequest) held.push(batch);
       else send({ type: "events", events: batch });
     });
+    // a provider event, each provider with its own isMyAppLastToSetActiveRD (JDG p.923)
+    const unsubscribeRemote = cluster.remote.onChange((change) => {
+      if (!observing || !user || !user.devices.has(change.dn) || change.except === provider) return;
+      const batch: JtapiEvent[] = [{
+        id: "CiscoProvTerminalRemoteDestinationChangedEv",
+        cause: 100,
+        address: change.dn,
+        terminal: change.terminal,
+        remoteDestinations: change.remoteDestinations,
+        myAppLastToSetActiveRD: change.lastSetBy === provider,
+        time: new Date().toISOString(),
+      }];
+      if (inRequest) held.push(batch);
+      else send({ type: "events", events: batch });
+    });
 
     const onRequest = (id: number, op: SwitchOp) => {
       inRequest = true;
       try {
         const result = perform(op);
-        send({ type: "response", id, ok: true, result });
+        if (op.op === "snapshot") {
+          // sent at once, before any event: the pages together are the gapless snapshot
+          const pages = snapshotPages(result as unknown as Snapshot);
+          pages.forEach((page, i) => send({ type: "response", id, ok: true, result: page as unknown as Record<string, unknown>, ...(i < pages.length - 1 ? { more: true } : {}) }));
+        } else send({ type: "response", id, ok: true, result });
       } catch (err) {
-        if (err instanceof SwitchFault) send({ type: "response", id, ok: false, error: { exception: err.exception, message: err.message } });
+        if (err instanceof SwitchFault) send({ type: "response", id, ok: false, error: { exception: err.exception, message: err.message, ...(err.errorName ? { errorName: err.errorName } : {}) } });
         else {
           log.error({ err }, "request failed");
           send({ type: "response", id, ok: false, error: { exception: "PlatformException", message: String((err as Error).message) } });
@@ -79,7 +106,7 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
       switch (op.op) {
         case "snapshot":
           observing = true;
-          return cluster.snapshot(user!.devices) as unknown as Record<string, unknown>;
+          return cluster.snapshot(user!.devices, provider) as unknown as Record<string, unknown>;
         case "makeCall":
           controlled(op.from);
           return { callId: cluster.originate(op.from, op.to, "cti").id };
@@ -141,7 +168,10 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
         case "startMonitor":
           controlled(op.monitor);
           cluster.device(op.address);
-          return { callId: cluster.startMonitor(op.callId, op.address, op.monitor).id };
+          return { callId: cluster.startMonitor(op.callId, op.address, op.monitor, op.monitorType, op.tone).id };
+        case "setRemoteDestination":
+          controlled(op.address);
+          return cluster.remote.set(provider, op.address, op.number, op.name, op.active);
       }
     };
 
@@ -172,6 +202,8 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
           if (!account) return fatal("authentication failed: unknown application user or wrong password");
           clearTimeout(helloTimer);
           user = { user: account.user, devices: new Set(account.devices ?? cluster.config.devices.map((d) => d.dn)) };
+          // the same application user and instance coming back gets its remote destinations back (JDG p.923)
+          cluster.remote.providerOpened(provider, [account.user, msg.application, msg.link, msg.instanceId ?? info?.instanceId ?? ""].join("|"));
           log.info({ peer, user: account.user, link: msg.link, instanceId: info?.instanceId }, "switch link opened");
           send({ type: "welcome", protocol: SWITCH_LINK_PROTOCOL, cluster: cluster.name, provider: "IN_SERVICE", time: new Date().toISOString() });
           continue;
@@ -184,7 +216,9 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
     const cleanup = () => {
       clearTimeout(helloTimer);
       unsubscribe();
+      unsubscribeRemote();
       live.delete(conn);
+      if (user) cluster.remote.providerClosed(provider);
     };
     socket.on("close", () => {
       cleanup();

@@ -1,7 +1,7 @@
 // The JTAPI event sequences of the simulated cluster, exactly, in order.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Simulator } from "../src/index.js";
-import { record, sim } from "./helpers.js";
+import { record, sim, simWith } from "./helpers.js";
 
 let s: Simulator;
 beforeEach(async () => { s = await sim(); });
@@ -88,10 +88,16 @@ describe("a basic call on one cluster", () => {
     expect(cluster.callsOf("1002").map((c) => c.id)).toEqual([call.id]);
   });
 
-  it("auto-answers a call to a CTI port", () => {
-    const a = record(s, "site-a");
-    s.cluster("site-a").originate("1001", "1901", "cti");
-    expect(a.trail().slice(-4)).toEqual(["ConnConnectedEv@1901", "CallCtlConnEstablishedEv@1901", "TermConnActiveEv@1901", "CallCtlTermConnTalkingEv@1901"]);
+  it("auto-answers a call to a CTI port", async () => {
+    // the demo's ports are monitor initiators, with autoAnswer off: this one is switched on
+    const s2 = await simWith({ "site-a": { "1902": { autoAnswer: true } } });
+    try {
+      const a = record(s2, "site-a");
+      s2.cluster("site-a").originate("1001", "1902", "cti");
+      expect(a.trail().slice(-4)).toEqual(["ConnConnectedEv@1902", "CallCtlConnEstablishedEv@1902", "TermConnActiveEv@1902", "CallCtlTermConnTalkingEv@1902"]);
+    } finally {
+      await s2.stop();
+    }
   });
 
   it("gives busy for a remote terminal that is not extended", () => {

@@ -32,6 +32,7 @@ export class LinkClient {
   }
   static async connect(port: number): Promise<LinkClient> {
     const socket = net.connect(port, "127.0.0.1");
+    socket.setNoDelay(true);
     await new Promise<void>((r, j) => { socket.once("connect", () => r()); socket.once("error", j); });
     return new LinkClient(socket);
   }
@@ -66,4 +67,23 @@ export class LinkClient {
 export async function control(s: Simulator, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${s.controlUrl}${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) });
   return { status: res.status, body: await res.json() };
+}
+
+/** A simulator on the demo plan with some devices' options changed: { "site-a": { "1901": { mediaTimeoutMs: 50 } } }. */
+export async function simWith(devices: Record<string, Record<string, Record<string, unknown>>>, clusters: Record<string, Record<string, unknown>> = {}): Promise<Simulator> {
+  const config = demoConfig();
+  for (const c of config.clusters) {
+    Object.assign(c, clusters[c.name] ?? {});
+    for (const d of c.devices) Object.assign(d, devices[c.name]?.[d.dn] ?? {});
+  }
+  return startSimulator({ config, host: "127.0.0.1", controlPort: 0 });
+}
+
+/** Waits until `test` holds, checking as events arrive (no fixed sleep). */
+export async function until(test: () => boolean, what: string, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }

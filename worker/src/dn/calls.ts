@@ -138,12 +138,12 @@ export function reconcile(dn: string, calls: Map<string, DnCall>, entry: Snapsho
   const seen = new Set<string>();
   for (const s of entry.calls) {
     seen.add(s.callId);
-    const connID = connIDs[s.callId]!;
     const have = calls.get(s.callId);
-    const call: DnCall = {
-      connID, callId: s.callId, phase: s.phase, otherDN: s.otherDN ?? have?.otherDN,
-      thisRole: s.role, otherRole: s.role === DNRole.Origination ? DNRole.Destination : DNRole.Origination, callType: s.callType, userData: have?.userData,
-    };
+    // what the control plane decided about a call it knows stays: its connID (a monitor call's is aliased
+    // to the monitored call's) and its roles (10 for observers, 3 in a conference: the snapshot only knows 1 and 2)
+    const call: DnCall = have
+      ? { ...have, phase: s.phase, otherDN: s.otherDN ?? have.otherDN }
+      : { connID: connIDs[s.callId]!, callId: s.callId, phase: s.phase, otherDN: s.otherDN, thisRole: s.role, otherRole: s.role === DNRole.Origination ? DNRole.Destination : DNRole.Origination, callType: s.callType };
     next.set(s.callId, call);
     if (have?.phase === s.phase) continue;
     if (!have) {

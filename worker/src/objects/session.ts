@@ -2,7 +2,7 @@
 // event log with per-session sequence numbers for replay, and its liveness. When it ends, the DNs it
 // registered hear of it (a T-Library client disconnect).
 import { DurableObject } from "cloudflare:workers";
-import { type Env, dnStub, siteStub } from "../env.js";
+import { type Env, dnStub, siteStub, tenantStub } from "../env.js";
 import type { TEvent } from "../../../shared/client-api.js";
 import { log } from "../log.js";
 
@@ -11,6 +11,12 @@ export const RETENTION_EVENTS = 10_000;
 export const RETENTION_MS = 24 * 3600_000;
 /** A session that never opened its event socket ends after this much idleness. */
 const IDLE_WITHOUT_SOCKET_MS = 10 * 60_000;
+/** Clients send the text `ping` at least this often; the server checks at this period too. */
+export const CLIENT_PING_MS = 30_000;
+/** A socket silent this long (no ping, no message) is taken for dead and closed 4408. */
+export const CLIENT_SILENCE_MS = 90_000;
+/** How many agent streams a session remembers its position in (sites x agents it hears from). */
+const STREAMS_REMEMBERED = 16;
 
 export class Session extends DurableObject<Env> {
   private tenant = "";
@@ -18,22 +24,23 @@ export class Session extends DurableObject<Env> {
   private state: "none" | "open" | "ended" = "none";
   private nextSeq = 1;
   private nextReferenceID = 1;
+  /** The key that created the session: only it reaches the session (another key finds no such session). */
+  private owner = "";
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
     ctx.blockConcurrencyWhile(async () => {
       const sql = ctx.storage.sql;
-      sql.exec(`
-        CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS registrations (site TEXT NOT NULL, dn TEXT NOT NULL, PRIMARY KEY (site, dn));
-      `);
+      // an id nobody created has no storage, and asking about it creates none
+      if (sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length === 0) return;
+      this.createTables();
       for (const r of sql.exec<{ k: string; v: string }>("SELECT k, v FROM meta")) {
         if (r.k === "tenant") this.tenant = r.v;
         if (r.k === "sessionId") this.sessionId = r.v;
         if (r.k === "state") this.state = r.v as Session["state"];
         if (r.k === "nextReferenceID") this.nextReferenceID = Number(r.v);
+        if (r.k === "owner") this.owner = r.v;
       }
       const top = sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM events").toArray()[0];
       const storedNext = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'nextSeq'").toArray()[0];
@@ -41,14 +48,26 @@ export class Session extends DurableObject<Env> {
     });
   }
 
+  private createTables(): void {
+    this.ctx.storage.sql.exec(`
+      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS events_at ON events (at);
+      CREATE TABLE IF NOT EXISTS registrations (site TEXT NOT NULL, dn TEXT NOT NULL, PRIMARY KEY (site, dn));
+    `);
+  }
+
   private setMeta(k: string, v: string | number): void {
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", k, String(v));
   }
 
-  async create(tenant: string, sessionId: string): Promise<void> {
+  async create(tenant: string, sessionId: string, keyId: string): Promise<void> {
+    this.createTables();
     this.tenant = tenant;
     this.sessionId = sessionId;
+    this.owner = keyId;
     this.state = "open";
+    this.setMeta("owner", keyId);
     this.setMeta("tenant", tenant);
     this.setMeta("sessionId", sessionId);
     this.setMeta("state", "open");
@@ -56,13 +75,14 @@ export class Session extends DurableObject<Env> {
     await this.ctx.storage.setAlarm(Date.now() + IDLE_WITHOUT_SOCKET_MS);
   }
 
-  isOpen(): boolean {
-    return this.state === "open";
+  /** Open, and reached with the key that created it. */
+  isOpen(keyId: string): boolean {
+    return this.state === "open" && keyId === this.owner;
   }
 
-  /** Starts a request of this session: returns its referenceID, or null when the session does not exist (any more). */
-  beginRequest(referenceID?: number): number | null {
-    if (this.state !== "open") return null;
+  /** Starts a request of this session: returns its referenceID, or null when the session does not exist (any more, or for this key). */
+  beginRequest(keyId: string, referenceID?: number): number | null {
+    if (!this.isOpen(keyId)) return null;
     const id = referenceID ?? this.nextReferenceID;
     this.nextReferenceID = Math.max(this.nextReferenceID, id + 1);
     this.setMeta("nextReferenceID", this.nextReferenceID);
@@ -79,9 +99,24 @@ export class Session extends DurableObject<Env> {
     return this.ctx.storage.sql.exec<{ site: string; dn: string }>("SELECT site, dn FROM registrations ORDER BY site, dn").toArray();
   }
 
-  /** Numbers, stores and pushes events; they are kept for replay whether or not a socket is open. */
-  deliver(events: TEvent[]): void {
+  /**
+   * Numbers, stores and pushes events; they are kept for replay whether or not a socket is open.
+   * `from`: the agent stream the events come from and each one's sequence number in it; events at or
+   * below what this session already stored of that stream are skipped (the Site resent a batch).
+   */
+  deliver(events: TEvent[], from?: { stream: string; seqs: number[] }): void {
     if (this.state !== "open" || events.length === 0) return;
+    if (from) {
+      const streams = this.streamPositions();
+      const seen = streams[from.stream] ?? 0;
+      const fresh = events.filter((_, i) => (from.seqs[i] ?? 0) > seen);
+      if (fresh.length === 0) return;
+      delete streams[from.stream];
+      streams[from.stream] = Math.max(seen, ...from.seqs);
+      const keep = Object.keys(streams).slice(-STREAMS_REMEMBERED);
+      this.setMeta("streams", JSON.stringify(Object.fromEntries(keep.map((k) => [k, streams[k]]))));
+      events = fresh;
+    }
     const now = Date.now();
     const numbered = events.map(({ event, seq: _seq, site, time, ...attributes }) => {
       // attribute order a person can read: name, seq, site, time, then the rest
@@ -98,12 +133,25 @@ export class Session extends DurableObject<Env> {
     }
   }
 
+  private streamPositions(): Record<string, number> {
+    const row = this.ctx.storage.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'streams'").toArray()[0];
+    return row ? (JSON.parse(row.v) as Record<string, number>) : {};
+  }
+
+
+  private lastAgePrune = 0;
+
+  /** Both deletes seek an index (seq, at); the age one runs at most once a minute (issue 13: a full scan per delivery). */
   private prune(now: number): void {
-    this.ctx.storage.sql.exec("DELETE FROM events WHERE seq <= ? OR at < ?", this.nextSeq - 1 - RETENTION_EVENTS, now - RETENTION_MS);
+    const oldestKept = this.nextSeq - RETENTION_EVENTS;
+    if (oldestKept > 1) this.ctx.storage.sql.exec("DELETE FROM events WHERE seq < ?", oldestKept);
+    if (now - this.lastAgePrune < 60_000) return;
+    this.lastAgePrune = now;
+    this.ctx.storage.sql.exec("DELETE FROM events WHERE at < ?", now - RETENTION_MS);
   }
 
   override async fetch(request: Request): Promise<Response> {
-    if (this.state !== "open") return Response.json({ error: "no such session" }, { status: 404 });
+    if (!this.isOpen(request.headers.get("x-key-id") ?? "")) return Response.json({ error: "no such session" }, { status: 404 });
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
     const afterParam = new URL(request.url).searchParams.get("after");
     const after = afterParam === null ? null : Number(afterParam);
@@ -116,8 +164,11 @@ export class Session extends DurableObject<Env> {
     }
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1]);
+    pair[1].serializeAttachment({ acceptedAt: Date.now() });
     this.setMeta("disconnectedAt", "");
-    await this.ctx.storage.deleteAlarm();
+    this.setMeta("socketOpen", "1");
+    // the keepalive check: a client that goes silent (no ping) is taken for gone
+    await this.ctx.storage.setAlarm(Date.now() + CLIENT_PING_MS);
     if (after !== null) this.replay(pair[1], after);
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
@@ -144,6 +195,7 @@ export class Session extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    ws.serializeAttachment({ ...(ws.deserializeAttachment() as object | null), heardAt: Date.now() });
     // the event stream is one-way; requests go over HTTPS
     if (message !== "ping") ws.send(JSON.stringify({ event: "EventError", seq: 0, errorCode: 51, errorMessage: "send requests to POST /v1/sites/<site>/requests; this socket only carries events" }));
   }
@@ -157,12 +209,13 @@ export class Session extends DurableObject<Env> {
     await this.socketGone(ws);
   }
 
-  private async socketGone(gone: WebSocket): Promise<void> {
+  private async socketGone(gone: WebSocket | null): Promise<void> {
     if (this.state !== "open") return;
     const others = this.ctx.getWebSockets().filter((ws) => ws !== gone && ws.readyState === WebSocket.OPEN);
     if (others.length > 0) return;
     const grace = await this.graceSeconds();
     this.setMeta("disconnectedAt", Date.now());
+    this.setMeta("socketOpen", "");
     if (grace === 0) return this.end("client disconnected");
     await this.ctx.storage.setAlarm(Date.now() + grace * 1000);
   }
@@ -182,7 +235,24 @@ export class Session extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     if (this.state !== "open") return;
-    if (this.ctx.getWebSockets().some((ws) => ws.readyState === WebSocket.OPEN)) return;
+    const now = Date.now();
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      const pinged = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+      const att = ws.deserializeAttachment() as { acceptedAt?: number; heardAt?: number } | null;
+      if (now - Math.max(pinged, att?.acceptedAt ?? 0, att?.heardAt ?? 0) > CLIENT_SILENCE_MS) {
+        log.info("client socket silent: closing it", { tenant: this.tenant, sessionId: this.sessionId });
+        try { ws.close(4408, "no ping from the client"); } catch { /* gone */ }
+        return this.socketGone(ws); // the grace starts now
+      }
+    }
+    if (this.ctx.getWebSockets().some((ws) => ws.readyState === WebSocket.OPEN)) {
+      await this.ctx.storage.setAlarm(now + CLIENT_PING_MS);
+      return;
+    }
+    const vanished = this.ctx.storage.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'socketOpen'").toArray()[0]?.v === "1";
+    // a socket that vanished without a close (the runtime restarted): the client gets its grace to come back
+    if (vanished) return this.socketGone(null);
     await this.end("client disconnected");
   }
 
@@ -197,7 +267,9 @@ export class Session extends DurableObject<Env> {
     for (const ws of this.ctx.getWebSockets()) {
       try { ws.close(4001, "session ended"); } catch { /* gone */ }
     }
-    this.ctx.storage.sql.exec("DELETE FROM events; DELETE FROM registrations;");
+    await tenantStub(this.env, this.tenant).sessionClosed(this.sessionId).catch((err) => log.warn("the tenant did not hear of a session's end", { sessionId: this.sessionId, error: String(err) }));
+    // nothing is kept of an ended session: its id is unknown from now on
     await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
   }
 }

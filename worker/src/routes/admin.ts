@@ -4,6 +4,7 @@ import { type AppEnv, requireAdmin } from "../auth.js";
 import { siteStub, tenantStub } from "../env.js";
 import { KeyRequest, SiteName, TenantName } from "../../../shared/client-api.js";
 import { readJson } from "./json.js";
+import { forgetKey } from "../auth-cache.js";
 
 export const admin = new Hono<AppEnv>();
 admin.use("*", requireAdmin);
@@ -49,5 +50,6 @@ admin.get("/:tenant/keys", async (c) => {
 
 admin.delete("/:tenant/keys/:id", async (c) => {
   const revoked = await tenantStub(c.env, c.req.param("tenant")).revokeKey(c.req.param("id"));
+  forgetKey(c.req.param("tenant"), c.req.param("id"));
   return revoked ? c.body(null, 204) : c.json({ error: "no such key" }, 404);
 });

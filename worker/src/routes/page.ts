@@ -32,8 +32,9 @@ function connect() {
   url.searchParams.set("access_token", $("key").value);
   url.searchParams.set("after", String(lastSeq));
   ws = new WebSocket(url);
-  ws.onmessage = (m) => { const d = JSON.parse(m.data); for (const e of Array.isArray(d) ? d : [d]) { if (e.seq) lastSeq = e.seq; show(e); } };
-  ws.onclose = () => { $("status").textContent = "reconnecting..."; setTimeout(connect, 1000); };
+  const keepalive = setInterval(() => ws.readyState === 1 && ws.send("ping"), 30000);
+  ws.onmessage = (m) => { if (m.data === "pong") return; const d = JSON.parse(m.data); for (const e of Array.isArray(d) ? d : [d]) { if (e.seq) lastSeq = e.seq; show(e); } };
+  ws.onclose = () => { clearInterval(keepalive); $("status").textContent = "reconnecting..."; setTimeout(connect, 1000); };
   ws.onopen = () => { $("status").textContent = "session " + session.sessionId; };
 }
 $("open").onclick = async () => { session = await api("POST", "/v1/sessions", {}); if (!session.sessionId) return show(session); connect(); };

@@ -1,8 +1,10 @@
 // One simulated UCM cluster: its devices (addresses + terminals) and calls, JTAPI's model in small.
 // Every change is announced as a batch of JTAPI events, in the order a JTAPI observer receives them.
-import { JtapiCause, JtapiMeta, OutOfServiceCause, RouteCause, type JtapiEvent, type Snapshot } from "../../../../shared/switch-link.js";
+import { AddressType, JtapiCause, JtapiMeta, OutOfServiceCause, RouteCause, type JtapiEvent, type Snapshot } from "../../../../shared/switch-link.js";
 import { type ClusterConfig, type DeviceConfig, deviceName } from "../config.js";
 import { type Call, type Connection, type PendingEvent, SwitchFault } from "./types.js";
+import { Monitoring } from "./monitoring.js";
+import { RemoteTerminals } from "./remote-terminal.js";
 
 export interface Device {
   config: DeviceConfig;
@@ -42,12 +44,39 @@ export class Cluster {
   private listeners = new Set<BatchListener>();
   /** Calls waiting at a route point for a route select, with the timer of their default treatment. */
   private routeWaits = new Map<string, { routePoint: string; timer: NodeJS.Timeout }>();
+  /** Silent monitoring (model/monitoring.ts) and remote terminals (model/remote-terminal.ts). */
+  readonly monitoring: Monitoring;
+  readonly remote: RemoteTerminals;
 
   constructor(readonly config: ClusterConfig, private readonly network: Network) {
     this.name = config.name;
     for (const d of config.devices) {
       this.devices.set(d.dn, { config: d, terminal: deviceName(d), inService: d.inService, activeRemoteDestination: null });
     }
+    const internals = {
+      devices: this.devices,
+      calls: this.calls,
+      newCall: (callingAddress: string | null, calledAddress: string | null): Call => {
+        const call: Call = { id: newCallId(this.name), connections: [], callingAddress, calledAddress };
+        this.calls.set(call.id, call);
+        return call;
+      },
+      publish: (events: PendingEvent[], addresses: Iterable<string>) => this.publish(events, addresses),
+      stamp: (call: Call, e: PendingEvent) => this.stamp(call, e),
+      clear: (call: Call, cause: number, first: string | null) => this.clear(call, cause, first),
+      localAddresses: (call: Call) => this.localAddresses(call),
+      dial: (callId: string, from: string, to: string) => this.dial(callId, from, to),
+      answerAtRemoteDestination: (callId: string, dn: string) => this.answer(callId, dn, "remoteDestination"),
+      disconnect: (callId: string, dn: string) => this.disconnect(callId, dn),
+    };
+    this.monitoring = new Monitoring(internals);
+    this.remote = new RemoteTerminals(internals, config.providerRetryIntervalMs);
+  }
+
+  /** Stops the cluster's timers (monitor media timers, mobiles that answer by themselves). */
+  stopTimers(): void {
+    this.monitoring.stop();
+    this.remote.stop();
   }
 
   onBatch(listener: BatchListener): () => void {
@@ -58,9 +87,16 @@ export class Cluster {
   private publish(events: PendingEvent[], addresses: Iterable<string>): void {
     if (events.length === 0) return;
     const time = new Date().toISOString();
-    const batch = events.map((e) => ({ cause: JtapiCause.NORMAL, ...e, time }) as JtapiEvent);
+    const batch = events.map((e) => ({ cause: JtapiCause.NORMAL, ...this.addressTypeOf(e), ...e, time }) as JtapiEvent);
     const concerns = { addresses: new Set(addresses) };
     for (const listener of this.listeners) listener(batch, concerns);
+    this.monitoring.afterPublish();
+  }
+
+  /** CiscoAddress.getType() on every Conn* and CallCtlConn* event: a device of this cluster or not (5 is set where it applies). */
+  private addressTypeOf(e: PendingEvent): { addressType?: number } {
+    if (!e.address || !(e.id.startsWith("Conn") || e.id.startsWith("CallCtlConn"))) return {};
+    return { addressType: this.devices.has(e.address) ? AddressType.INTERNAL : AddressType.EXTERNAL };
   }
 
   private localAddresses(call: Call): string[] {
@@ -99,6 +135,7 @@ export class Cluster {
     if (dev.config.kind === "remoteTerminal" && how === "manual") throw new SwitchFault("InvalidStateException", `DN ${from} is a remote terminal: calls from it are placed through CTI only`);
     if (this.callsOf(from).length >= dev.config.maxCalls) throw new SwitchFault("ResourceUnavailableException", `DN ${from} already has ${dev.config.maxCalls} calls`);
     if (to !== null && how === "cti" && this.classify(to) === "unknown") throw new SwitchFault("InvalidPartyException", `${to} is an unallocated number`);
+    if (dev.config.kind === "remoteTerminal") return this.remote.originate(from, to);
     const call: Call = { id: newCallId(this.name), connections: [], callingAddress: from, calledAddress: to };
     this.calls.set(call.id, call);
     const conn: Connection = { address: from, local: true, state: "INITIATED", termState: "TALKING" };
@@ -159,7 +196,7 @@ export class Cluster {
     call.connections.push(destination);
     const busy =
       !dev.inService ||
-      (dev.config.kind === "remoteTerminal" && !dev.activeRemoteDestination) ||
+      (dev.config.kind === "remoteTerminal" && !dev.activeRemoteDestination && !dev.config.routeToAllWhenNotConnected) ||
       this.callsOf(to).filter((c) => c !== call).length >= dev.config.busyTrigger;
     const created = this.stamp(call, { id: "ConnCreatedEv", callId: call.id, address: to });
     if (dev.config.kind === "routePoint" && dev.inService) return this.offerToRoutePoint(call, destination, dev, created);
@@ -304,12 +341,13 @@ export class Cluster {
 
   // ---- actions on a call ----
 
-  answer(callId: string, dn: string): void {
+  /** `at`: a remote terminal's calls are answered at its remote destination only (jtapi-fidelity B.2 (1) 7). */
+  answer(callId: string, dn: string, at: "device" | "remoteDestination" = "device"): void {
     const call = this.call(callId);
     const conn = this.connectionOf(call, dn);
     if (conn.state !== "ALERTING") throw new SwitchFault("InvalidStateException", `call ${callId} is not ringing at DN ${dn}`);
     const dev = this.device(dn);
-    if (dev.config.kind === "remoteTerminal" && dev.activeRemoteDestination === null) throw new SwitchFault("InvalidStateException", `remote terminal ${dn} is not extended`);
+    if (dev.config.kind === "remoteTerminal" && at === "device") throw new SwitchFault("MethodNotSupportedException", `remote terminal ${dn}: calls are answered at the remote destination`);
     conn.state = "ESTABLISHED";
     conn.termState = "TALKING";
     const t = dev.terminal;
@@ -320,6 +358,7 @@ export class Cluster {
       this.stamp(call, { id: "CallCtlTermConnTalkingEv", callId, address: dn, terminal: t }),
     ], this.localAddresses(call));
     if (call.peer) this.network.peerAnswered(call.peer);
+    this.monitoring.connected(call, conn);
   }
 
   /** The far half of a trunk call was answered: the external party is connected. */
@@ -332,6 +371,7 @@ export class Cluster {
       this.stamp(call, { id: "ConnConnectedEv", callId, address: external.address }),
       this.stamp(call, { id: "CallCtlConnEstablishedEv", callId, address: external.address }),
     ], this.localAddresses(call));
+    this.monitoring.connected(call, external);
   }
 
   /** The far half failed (busy, unknown): the external party fails; the caller hears busy until it hangs up. */
@@ -482,7 +522,7 @@ export class Cluster {
     this.requireOnward(call, to);
     this.publish(this.dropEvents(call, controller, JtapiCause.NORMAL), this.localAddresses(call));
     call.connections = call.connections.filter((c) => c !== controller);
-    call.callingAddress = call.connections[0]?.address ?? call.callingAddress;
+    call.callingAddress = this.config.transferCallerId === "transferrer" ? dn : (call.connections[0]?.address ?? call.callingAddress);
     call.calledAddress = to;
     call.lastRedirectedAddress = dn;
     this.offerOnward(call, call.callingAddress ?? dn, to);
@@ -490,43 +530,12 @@ export class Cluster {
 
   // ---- silent monitoring ----
 
-  /** Monitor calls, by the call they listen to. */
-  private monitors = new Map<string, string>();
-
   /**
-   * Silent monitoring through the agent phone's built-in bridge: `monitor` gets a call of its own,
-   * connected and listening (it cannot be heard); the monitored call reports the monitoring.
+   * Silent monitoring through the agent phone's built-in bridge (model/monitoring.ts): `monitor` originates a new
+   * call that reaches the agent as a MONITORING_TARGET, as in JDG MSC p.1593.
    */
-  startMonitor(callId: string, agent: string, monitor: string): Call {
-    const call = this.call(callId);
-    const conn = this.connectionOf(call, agent);
-    if (conn.state !== "ESTABLISHED") throw new SwitchFault("InvalidStateException", `call ${callId} is not established at DN ${agent}: only an active call can be monitored`);
-    const dev = this.device(monitor);
-    if (!dev.inService) throw new SwitchFault("ResourceUnavailableException", `DN ${monitor} is out of service`);
-    if (this.callsOf(monitor).length > 0) throw new SwitchFault("ResourceUnavailableException", `DN ${monitor} is busy: a monitoring DN carries one call at a time`);
-    if (this.monitors.has(callId)) throw new SwitchFault("InvalidStateException", `call ${callId} is already monitored`);
-    const m: Call = { id: newCallId(this.name), connections: [{ address: monitor, local: true, state: "ESTABLISHED", termState: "TALKING" }], callingAddress: monitor, calledAddress: agent };
-    this.calls.set(m.id, m);
-    this.monitors.set(callId, m.id);
-    const t = dev.terminal;
-    this.publish([
-      this.stamp(m, { id: "CallActiveEv", callId: m.id }),
-      this.stamp(m, { id: "ConnCreatedEv", callId: m.id, address: monitor }),
-      this.stamp(m, { id: "ConnConnectedEv", callId: m.id, address: monitor }),
-      this.stamp(m, { id: "TermConnCreatedEv", callId: m.id, address: monitor, terminal: t }),
-      this.stamp(m, { id: "TermConnActiveEv", callId: m.id, address: monitor, terminal: t }),
-      this.stamp(m, { id: "CallCtlTermConnTalkingEv", callId: m.id, address: monitor, terminal: t }),
-      this.stamp(call, { id: "CiscoTermConnMonitoringStartEv", callId, address: agent, terminal: this.device(agent).terminal, monitorCallId: m.id, monitorAddress: monitor }),
-    ], [monitor, ...this.localAddresses(call)]);
-    return m;
-  }
-
-  /** A monitored call ended (or its agent left it): the monitor call ends too. */
-  private endMonitor(callId: string): void {
-    const m = this.monitors.get(callId);
-    this.monitors.delete(callId);
-    const monitorCall = m ? this.calls.get(m) : undefined;
-    if (monitorCall) this.clear(monitorCall, JtapiCause.NORMAL, null);
+  startMonitor(callId: string, agent: string, monitor: string, monitorType?: number, tone?: number): Call {
+    return this.monitoring.start(callId, agent, monitor, monitorType, tone);
   }
 
   /** Alternate: hold the active call, retrieve the held one. */
@@ -587,7 +596,9 @@ export class Cluster {
       conn.termState = "DROPPED";
     }
     conn.state = "DISCONNECTED";
-    events.push({ id: "ConnDisconnectedEv", callId: call.id, address: conn.address, cause }, { id: "CallCtlConnDisconnectedEv", callId: call.id, address: conn.address, cause });
+    const type = conn.addressType ? { addressType: conn.addressType } : {};
+    events.push({ id: "ConnDisconnectedEv", callId: call.id, address: conn.address, cause, ...type }, { id: "CallCtlConnDisconnectedEv", callId: call.id, address: conn.address, cause, ...type });
+    this.monitoring.left(call, conn);
     return events.map((e) => this.stamp(call, e));
   }
 
@@ -664,13 +675,14 @@ export class Cluster {
         conn.termState = "DROPPED";
       }
       conn.state = "DISCONNECTED";
-      events.push({ id: "ConnDisconnectedEv", callId: call.id, address: conn.address, cause });
-      events.push({ id: "CallCtlConnDisconnectedEv", callId: call.id, address: conn.address, cause });
+      const type = conn.addressType ? { addressType: conn.addressType } : {};
+      events.push({ id: "ConnDisconnectedEv", callId: call.id, address: conn.address, cause, ...type });
+      events.push({ id: "CallCtlConnDisconnectedEv", callId: call.id, address: conn.address, cause, ...type });
     }
     events.push({ id: "CallInvalidEv", callId: call.id, cause });
     this.calls.delete(call.id);
-    if (this.monitors.has(call.id)) queueMicrotask(() => this.endMonitor(call.id));
-    for (const [monitored, m] of this.monitors) if (m === call.id) this.monitors.delete(monitored);
+    this.monitoring.cleared(call);
+    this.remote.cleared(call);
     const wait = this.routeWaits.get(call.id);
     if (wait) {
       clearTimeout(wait.timer);
@@ -724,17 +736,17 @@ export class Cluster {
   }
 
   /** What the switch believes about these devices and their calls (JTAPI's snapshot events, in one answer). */
-  snapshot(dns: Set<string>): Snapshot {
+  snapshot(dns: Set<string>, provider?: string): Snapshot {
     const addresses = [...this.devices.values()]
       .filter((d) => dns.has(d.config.dn))
-      .map((d) => ({ address: d.config.dn, terminal: d.terminal, kind: d.config.kind, inService: d.inService, terminalInService: d.inService }));
+      .map((d) => ({ address: d.config.dn, terminal: d.terminal, kind: d.config.kind, inService: d.inService, terminalInService: d.inService, ...this.remote.snapshotFields(d.config.dn, provider) }));
     const calls = [...this.calls.values()]
       .filter((c) => c.connections.some((x) => x.local && dns.has(x.address) && x.state !== "DISCONNECTED"))
       .map((c) => ({
         callId: c.id,
         callingAddress: c.callingAddress,
         calledAddress: c.calledAddress,
-        connections: c.connections.filter((x) => x.state !== "DISCONNECTED").map((x) => ({ address: x.address, state: x.state, ...(x.local && x.termState ? { terminalState: x.termState } : {}) })),
+        connections: c.connections.filter((x) => x.state !== "DISCONNECTED").map((x) => ({ address: x.address, state: x.state, ...(x.local && x.termState ? { terminalState: x.termState } : {}), ...(x.addressType ? { addressType: x.addressType } : {}) })),
       }));
     return { addresses, calls };
   }
@@ -748,7 +760,7 @@ export class Cluster {
       kind: d.config.kind,
       terminal: d.terminal,
       inService: d.inService,
-      ...(d.config.kind === "remoteTerminal" ? { remoteDestinations: d.config.remoteDestinations, activeRemoteDestination: d.activeRemoteDestination } : {}),
+      ...(d.config.kind === "remoteTerminal" ? { remoteDestinations: (this.remote.snapshotFields(dn, undefined) as { remoteDestinations?: unknown }).remoteDestinations, activeRemoteDestination: d.activeRemoteDestination } : {}),
       calls: this.callsOf(dn).map((c) => {
         const mine = c.connections.find((x) => x.address === dn)!;
         return {

@@ -9,6 +9,8 @@ export interface Connection {
   local: boolean;
   state: ConnState;
   termState?: TermState;
+  /** CiscoAddress.getType() when it is not what `local` implies: 5 for the agent's MONITORING_TARGET leg of a monitor call. */
+  addressType?: number;
 }
 
 export interface Call {
@@ -28,9 +30,11 @@ export type PendingEvent = Omit<JtapiEvent, "time" | "cause"> & { cause?: number
 /** Thrown by model operations; the link maps it to a JTAPI exception, the control API to an HTTP status. */
 export class SwitchFault extends Error {
   constructor(
-    readonly exception: "InvalidArgumentException" | "InvalidPartyException" | "InvalidStateException" | "PrivilegeViolationException" | "ResourceUnavailableException" | "MethodNotSupportedException",
+    readonly exception: "InvalidArgumentException" | "InvalidPartyException" | "InvalidStateException" | "PrivilegeViolationException" | "ResourceUnavailableException" | "MethodNotSupportedException" | "PlatformException",
     message: string,
     readonly status: 404 | 409 | 400 = 409,
+    /** Cisco's CTIERR_* name (CiscoJtapiException.getErrorName()), when Cisco documents one for the case. */
+    readonly errorName?: string,
   ) {
     super(message);
   }

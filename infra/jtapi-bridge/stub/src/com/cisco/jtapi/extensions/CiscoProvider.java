@@ -1,0 +1,21 @@
+// Stub for compiling and testing only, written from jtapi-stub-spec.md (Cisco's signatures and constant values).
+package com.cisco.jtapi.extensions;
+
+import javax.telephony.*;
+import javax.telephony.events.*;
+import javax.telephony.callcontrol.*;
+import javax.telephony.callcontrol.events.*;
+import javax.telephony.callcenter.*;
+import javax.telephony.callcenter.events.*;
+import javax.telephony.capabilities.*;
+
+public interface CiscoProvider extends Provider, CiscoObjectContainer {
+    boolean isFIPSCompliantJTAPI();
+    CiscoCall getCall(int arg0);
+    CiscoCall getCall(int arg0, int arg1);
+    CiscoMediaTerminal getMediaTerminal(String arg0) throws InvalidArgumentException;
+    CiscoRemoteTerminal getRemoteTerminal(String arg0) throws InvalidArgumentException;
+    CiscoRemoteTerminal[] getRemoteTerminals() throws ResourceUnavailableException;
+    String getClusterID() throws InvalidStateException;
+    String getVersion();
+}

@@ -1,0 +1,18 @@
+// Stub for compiling and testing only, written from jtapi-stub-spec.md (Cisco's signatures and constant values).
+package javax.telephony;
+
+import javax.telephony.events.*;
+import javax.telephony.callcontrol.*;
+import javax.telephony.callcontrol.events.*;
+import javax.telephony.callcenter.*;
+import javax.telephony.callcenter.events.*;
+import javax.telephony.capabilities.*;
+import com.cisco.jtapi.extensions.*;
+
+public interface Address {
+    String getName();
+    Connection[] getConnections();
+    Terminal[] getTerminals();
+    void addCallObserver(CallObserver arg0) throws ResourceUnavailableException, MethodNotSupportedException;
+    void addObserver(AddressObserver arg0) throws ResourceUnavailableException, MethodNotSupportedException;
+}

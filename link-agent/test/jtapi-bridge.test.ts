@@ -1,0 +1,359 @@
+// The Java JTAPI bridge against a fake Cisco provider that fires Cisco's documented sequences: every
+// frame it emits must pass the link agent's own zod schemas (a cross-language contract), the events come
+// in JTAPI's order after the response of the request that caused them, and errors carry the JTAPI
+// exception with Cisco's CTI error code.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { JtapiEvent, Snapshot } from "../../shared/switch-link.js";
+import { BridgeConnection, buildBridge, type RunningBridge, startBridge } from "./helpers/jtapi-bridge.js";
+
+let bridge: RunningBridge;
+const open: BridgeConnection[] = [];
+
+beforeAll(() => buildBridge(), 180_000);
+afterEach(() => { for (const c of open.splice(0)) c.close(); });
+afterAll(async () => { await bridge?.stop(); });
+
+async function connected(b: RunningBridge): Promise<BridgeConnection> {
+  const c = await BridgeConnection.open(b.port);
+  open.push(c);
+  expect(await c.hello()).toMatchObject({ type: "welcome", protocol: 1, cluster: "fakecluster", provider: "IN_SERVICE" });
+  const snap = await c.request({ op: "snapshot" });
+  expect(snap.ok).toBe(true);
+  return c;
+}
+
+/** Events as [id, address, cause] for exact comparisons of order. */
+const trail = (events: any[]) => events.map((e) => [e.id, e.address ?? null, e.cause]);
+
+/** Every frame so far passed SwitchToAgent, and every event the stricter per-event schema. */
+function expectValid(c: BridgeConnection): void {
+  expect(c.invalid).toEqual([]);
+  for (const e of c.eventsAfter(0)) expect(JtapiEvent.safeParse(e).success, JSON.stringify(e)).toBe(true);
+}
+
+const drop = (dn: string, cause = 100) => [["TermConnDroppedEv", dn, cause], ["CallCtlTermConnDroppedEv", dn, cause], ["ConnDisconnectedEv", dn, cause], ["CallCtlConnDisconnectedEv", dn, cause]];
+
+describe("JTAPI bridge against a fake Cisco provider", () => {
+  beforeAll(async () => { bridge = await startBridge({}, { FAKE_JTAPI_PASSWORD: "secret" }); }, 60_000);
+
+  it("welcomes a hello and answers the snapshot with every device, CTI ports and route points registered", async () => {
+    const c = await BridgeConnection.open(bridge.port);
+    open.push(c);
+    await c.hello();
+    const snap = await c.request({ op: "snapshot" });
+    const parsed = Snapshot.parse(snap.result);
+    expect(parsed.addresses.map((a) => [a.address, a.terminal, a.kind, a.inService && a.terminalInService])).toEqual([
+      ["1001", "SEP0000000A1001", "phone", true], ["1002", "SEP0000000A1002", "phone", true], ["1003", "SEP0000000A1003", "phone", true],
+      ["1004", "SEP0000000A1004", "phone", true],
+      // an unregistered CTI port or route point is out of service: registration brought them in
+      ["1901", "CTIP1901", "ctiPort", true], ["1902", "CTIP1902", "ctiPort", true], ["1500", "CTIRP1500", "routePoint", true],
+      ["1801", "CTIRD1801", "remoteTerminal", true], ["1802", "CTIRD1802", "remoteTerminal", true],
+    ]);
+    expect(snap.result.addresses.find((a: any) => a.address === "1801").remoteDestinations).toEqual([{ number: "0611000001", name: "mobile-1801", active: true }]);
+    expect(parsed.calls).toEqual([]);
+    expectValid(c);
+  });
+
+  it("basic call: makeCall's response comes first, then Cisco's events in order; answer; the hang-up clears the call", async () => {
+    const c = await connected(bridge);
+    const mark = c.frames.length;
+    const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
+    expect(made).toMatchObject({ ok: true, result: { callId: expect.stringMatching(/^fakecluster-[0-9a-z]+-1-\d+$/) } });
+    const callId = made.result.callId;
+    await c.waitForEvent(mark, (e) => e.id === "CallCtlTermConnRingingEv", "ringing at 1002");
+    // the response precedes every event the request caused
+    expect(c.frames.slice(mark).findIndex((f) => f.type === "response")).toBe(0);
+    const events = c.eventsAfter(mark).filter((e) => e.callId === callId);
+    expect(trail(events)).toEqual([
+      ["CallActiveEv", null, 100], ["ConnCreatedEv", "1001", 100], ["ConnConnectedEv", "1001", 100], ["CallCtlConnInitiatedEv", "1001", 100],
+      ["TermConnCreatedEv", "1001", 100], ["TermConnActiveEv", "1001", 100], ["CallCtlTermConnTalkingEv", "1001", 100],
+      ["CallCtlConnDialingEv", "1001", 100], ["CallCtlConnEstablishedEv", "1001", 100],
+      ["ConnCreatedEv", "1002", 100], ["ConnInProgressEv", "1002", 100], ["CallCtlConnOfferedEv", "1002", 100], ["ConnAlertingEv", "1002", 100],
+      ["CallCtlConnAlertingEv", "1002", 100], ["TermConnCreatedEv", "1002", 100], ["TermConnRingingEv", "1002", 100], ["CallCtlTermConnRingingEv", "1002", 100],
+    ]);
+    for (const e of events) expect(e).toMatchObject({ callId, callingAddress: "1001", calledAddress: "1002" });
+    expect(events.find((e) => e.id === "TermConnRingingEv")).toMatchObject({ terminal: "SEP0000000A1002" });
+
+    const beforeAnswer = c.frames.length;
+    expect(await c.request({ op: "answer", callId, address: "1002" })).toMatchObject({ ok: true });
+    await c.waitForEvent(beforeAnswer, (e) => e.id === "CallCtlTermConnTalkingEv", "talking at 1002");
+    expect(trail(c.eventsAfter(beforeAnswer))).toEqual([
+      ["ConnConnectedEv", "1002", 100], ["CallCtlConnEstablishedEv", "1002", 100], ["TermConnActiveEv", "1002", 100], ["CallCtlTermConnTalkingEv", "1002", 100],
+    ]);
+
+    const beforeHold = c.frames.length;
+    expect(await c.request({ op: "hold", callId, address: "1001" })).toMatchObject({ ok: true });
+    expect(await c.request({ op: "unhold", callId, address: "1001" })).toMatchObject({ ok: true });
+    await c.waitForEvent(beforeHold, (e) => e.id === "CallCtlTermConnTalkingEv", "retrieved");
+    expect(trail(c.eventsAfter(beforeHold))).toEqual([["CallCtlTermConnHeldEv", "1001", 100], ["CallCtlTermConnTalkingEv", "1001", 214]]);
+
+    const beforeRelease = c.frames.length;
+    expect(await c.request({ op: "disconnect", callId, address: "1001" })).toMatchObject({ ok: true });
+    await c.waitForEvent(beforeRelease, (e) => e.id === "CallInvalidEv", "CallInvalidEv");
+    expect(trail(c.eventsAfter(beforeRelease))).toEqual([...drop("1001"), ...drop("1002"), ["CallInvalidEv", null, 100]]);
+    // the call is gone: its id no longer resolves
+    expect(await c.request({ op: "answer", callId, address: "1002" })).toMatchObject({ ok: false, error: { exception: "InvalidArgumentException" } });
+    expectValid(c);
+  });
+
+  it("consult transfer in JDG Table 8's order: the bracket, the controller leaves, the consulted party joins, the consult call clears; cause 212 from REASON_TRANSFER", async () => {
+    const c = await connected(bridge);
+    const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
+    const original = made.result.callId;
+    await c.waitForEvent(0, (e) => e.id === "CallCtlTermConnRingingEv" && e.callId === original, "ringing");
+    const beforeFirstAnswer = c.frames.length;
+    await c.request({ op: "answer", callId: original, address: "1002" });
+    await c.waitForEvent(beforeFirstAnswer, (e) => e.id === "CallCtlTermConnTalkingEv" && e.address === "1002", "1002 talking");
+    const mark = c.frames.length;
+    const consult = await c.request({ op: "consult", callId: original, address: "1002", destination: "1003" });
+    expect(consult.ok).toBe(true);
+    const consultId = consult.result.callId;
+    expect(consultId).not.toBe(original);
+    await c.waitForEvent(mark, (e) => e.id === "CallCtlTermConnRingingEv" && e.address === "1003", "ringing at 1003");
+    const consultEvents = c.eventsAfter(mark);
+    expect(consultEvents[0]).toMatchObject({ id: "CallCtlTermConnHeldEv", callId: original, address: "1002" });
+    // the consult call's CallActiveEv is Cisco's CiscoConsultCallActiveEv: still CallActiveEv on the link
+    expect(consultEvents[1]).toMatchObject({ id: "CallActiveEv", callId: consultId, callingAddress: "1002", calledAddress: "1003" });
+    const beforeAnswer = c.frames.length;
+    await c.request({ op: "answer", callId: consultId, address: "1003" });
+    await c.waitForEvent(beforeAnswer, (e) => e.id === "CallCtlTermConnTalkingEv" && e.address === "1003", "1003 talking");
+
+    const before = c.frames.length;
+    expect(await c.request({ op: "transfer", callId: original, consultCallId: consultId, address: "1002" })).toMatchObject({ ok: true });
+    await c.waitForEvent(before, (e) => e.id === "CiscoTransferEndEv", "CiscoTransferEndEv");
+    const events = c.eventsAfter(before);
+    expect(events.map((e) => [e.id, e.callId === original ? "final" : e.callId === consultId ? "consult" : e.callId, e.address ?? null, e.cause])).toEqual([
+      ["CiscoTransferStartEv", "final", "1002", 212],
+      ...drop("1002", 212).map(([id, a, k]) => [id, "final", a, k]),
+      ["ConnCreatedEv", "final", "1003", 212], ["ConnConnectedEv", "final", "1003", 212], ["CallCtlConnEstablishedEv", "final", "1003", 212],
+      ["TermConnCreatedEv", "final", "1003", 212], ["TermConnActiveEv", "final", "1003", 212], ["CallCtlTermConnTalkingEv", "final", "1003", 212],
+      ...drop("1002", 212).map(([id, a, k]) => [id, "consult", a, k]),
+      ...drop("1003", 212).map(([id, a, k]) => [id, "consult", a, k]),
+      ["CallInvalidEv", "consult", null, 212],
+      ["CiscoTransferEndEv", "final", "1002", 212],
+    ]);
+    // every move carries Ev.META_CALL_TRANSFERRING, which the agent's merge logic keys on
+    expect(events.map((e) => e.metaCode)).toEqual(events.map(() => 134));
+    expect(events[0]).toMatchObject({ transferredCallId: consultId });
+    expect(events.at(-1)).toMatchObject({ transferredCallId: consultId });
+    // the transferred call goes on between 1001 and 1003 under the original id
+    const snap = Snapshot.parse((await c.request({ op: "snapshot" })).result);
+    expect(snap.calls.find((k) => k.callId === original)?.connections.map((x) => [x.address, x.state, x.terminalState])).toEqual([
+      ["1001", "ESTABLISHED", "TALKING"], ["1003", "ESTABLISHED", "TALKING"],
+    ]);
+    await c.request({ op: "disconnect", callId: original, address: "1003" });
+    expectValid(c);
+  });
+
+  it("silent monitoring: startMonitor on a new idle call, the monitor call in JDG MSC p.1593's order, then the agent's call hears of it", async () => {
+    const c = await connected(bridge);
+    const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
+    const gc1 = made.result.callId;
+    await c.waitForEvent(0, (e) => e.id === "CallCtlTermConnRingingEv" && e.callId === gc1, "ringing");
+    // not yet talking: Cisco's precondition fails
+    expect(await c.request({ op: "startMonitor", callId: gc1, address: "1002", monitor: "1901" })).toMatchObject({
+      ok: false, error: { exception: "InvalidStateException", message: "the monitored terminal connection is not TALKING" },
+    });
+    const beforeAnswer = c.frames.length;
+    await c.request({ op: "answer", callId: gc1, address: "1002" });
+    await c.waitForEvent(beforeAnswer, (e) => e.id === "CallCtlTermConnTalkingEv" && e.address === "1002", "1002 talking");
+    const mark = c.frames.length;
+    const started = await c.request({ op: "startMonitor", callId: gc1, address: "1002", monitor: "1901", monitorType: 1, tone: 3 });
+    expect(started).toMatchObject({ ok: true, result: { callId: expect.any(String) } });
+    const gc2 = started.result.callId;
+    expect(gc2).not.toBe(gc1);
+    await c.waitForEvent(mark, (e) => e.id === "CiscoTermConnMonitorInitiatorInfoEv", "the initiator info");
+    const events = c.eventsAfter(mark).filter((e) => e.callId === gc1 || e.callId === gc2);
+    expect(events.map((e) => [e.id, e.callId === gc1 ? "gc1" : "gc2", e.address ?? null, e.addressType ?? null])).toEqual([
+      ["CallActiveEv", "gc2", null, null], ["ConnCreatedEv", "gc2", "1901", 1], ["ConnConnectedEv", "gc2", "1901", 1], ["CallCtlConnInitiatedEv", "gc2", "1901", 1],
+      ["TermConnCreatedEv", "gc2", "1901", null], ["TermConnActiveEv", "gc2", "1901", null], ["CallCtlTermConnTalkingEv", "gc2", "1901", null],
+      ["CallCtlConnDialingEv", "gc2", "1901", 1], ["CallCtlConnEstablishedEv", "gc2", "1901", 1],
+      ["ConnCreatedEv", "gc2", "1002", 5], ["ConnInProgressEv", "gc2", "1002", 5], ["CallCtlConnOfferedEv", "gc2", "1002", 5], ["ConnAlertingEv", "gc2", "1002", 5],
+      ["CallCtlConnAlertingEv", "gc2", "1002", 5], ["ConnConnectedEv", "gc2", "1002", 5], ["CallCtlConnEstablishedEv", "gc2", "1002", 5],
+      ["CiscoTermConnMonitorTargetInfoEv", "gc2", "1901", null],
+      ["CiscoTermConnMonitoringStartEv", "gc1", "1002", null], ["CiscoTermConnMonitorInitiatorInfoEv", "gc1", "1002", null],
+    ]);
+    expect(events[0]).toMatchObject({ callingAddress: "1901", calledAddress: "1002" });
+    expect(events.find((e) => e.id === "CiscoTermConnMonitorTargetInfoEv")).toMatchObject({ terminal: "CTIP1901", targetAddress: "1002", targetTerminal: "SEP0000000A1002" });
+    expect(events.find((e) => e.id === "CiscoTermConnMonitoringStartEv")).toMatchObject({ terminal: "SEP0000000A1002", monitorType: 1, toneDirection: 3, monitorCallId: gc2 });
+    expect(events.find((e) => e.id === "CiscoTermConnMonitorInitiatorInfoEv")).toMatchObject({ initiatorAddress: "1901", initiatorTerminal: "CTIP1901", initiatorAddressType: 1 });
+    // a snapshot marks the agent's leg of the monitor call
+    const snap = Snapshot.parse((await c.request({ op: "snapshot" })).result);
+    expect(snap.calls.find((k) => k.callId === gc2)?.connections).toEqual([
+      { address: "1901", state: "ESTABLISHED", terminalState: "TALKING" }, { address: "1002", state: "ESTABLISHED", addressType: 5 },
+    ]);
+    expectValid(c);
+  });
+
+  it("carries errors as the JTAPI exception with Cisco's CTI error code", async () => {
+    const c = await connected(bridge);
+    const made = await c.request({ op: "makeCall", from: "1001", to: "1004" });
+    await c.waitForEvent(0, (e) => e.id === "CallCtlTermConnRingingEv" && e.callId === made.result.callId, "ringing");
+    // hold a ringing terminal connection: the fake throws as Cisco's CallImpl does, with a CTI code
+    expect(await c.request({ op: "hold", callId: made.result.callId, address: "1004" })).toEqual({
+      type: "response", id: expect.any(Number), ok: false,
+      error: { exception: "InvalidStateException", message: "terminal connection is not TALKING", errorCode: -1932787617, errorName: "TEST_INVALID_STATE" },
+    });
+    expect(await c.request({ op: "makeCall", from: "1002", to: "4999" })).toMatchObject({
+      ok: false, error: { exception: "InvalidPartyException", errorCode: -1932787470 },
+    });
+    expect(await c.request({ op: "makeCall", from: "7777", to: "1002" })).toMatchObject({ ok: false, error: { exception: "InvalidArgumentException" } });
+    expect(await c.request({ op: "answer", callId: "no-such-call", address: "1002" })).toMatchObject({ ok: false, error: { exception: "InvalidArgumentException", message: "unknown call no-such-call" } });
+    expect(await c.request({ op: "conference", callId: made.result.callId, consultCallId: made.result.callId, address: "1001" })).toMatchObject({
+      ok: false, error: { exception: "MethodNotSupportedException" },
+    });
+    await c.request({ op: "disconnect", callId: made.result.callId, address: "1001" });
+    expectValid(c);
+  });
+
+  it("routes a call at a route point: RouteEv, selectRoute answered after routeUsedEvent, the call rings at the destination", async () => {
+    const c = await connected(bridge);
+    const mark = c.frames.length;
+    expect(await bridge.control("dial 1001 1500")).toBe("ok");
+    await c.waitForEvent(mark, (e) => e.id === "RouteEv", "RouteEv");
+    const route = c.eventsAfter(mark).find((e) => e.id === "RouteEv");
+    expect(route).toMatchObject({ address: "1500", callingAddress: "1001", calledAddress: "1500" });
+    expect(await c.request({ op: "selectRoute", callId: route.callId, address: "1500", destination: "4999" })).toMatchObject({
+      ok: false, error: { exception: "InvalidPartyException" },
+    });
+    const before = c.frames.length;
+    expect(await c.request({ op: "selectRoute", callId: route.callId, address: "1500", destination: "1004" })).toMatchObject({ ok: true });
+    await c.waitForEvent(before, (e) => e.id === "CallCtlTermConnRingingEv" && e.address === "1004", "ringing at 1004");
+    const events = c.eventsAfter(before).filter((e) => e.callId === route.callId);
+    expect(trail(events).slice(0, 4)).toEqual([["RouteUsedEv", "1500", 100], ["RouteEndEv", "1500", 100], ["ConnDisconnectedEv", "1500", 210], ["CallCtlConnDisconnectedEv", "1500", 210]]);
+    expect(events[0]).toMatchObject({ routeUsed: "1004", callId: route.callId });
+    expect(events.find((e) => e.id === "CallCtlTermConnRingingEv")).toMatchObject({ callId: route.callId, lastRedirectedAddress: "1500" });
+    expect(await bridge.control("hangup 1001")).toBe("ok");
+    expectValid(c);
+  });
+
+  it("sets a remote destination through CiscoRemoteTerminal and relays CiscoProvTerminalRemoteDestinationChangedEv", async () => {
+    const c = await connected(bridge);
+    const mark = c.frames.length;
+    expect(await c.request({ op: "setRemoteDestination", address: "1802", number: "0611000099", name: "desk-mobile", active: true })).toMatchObject({ ok: true });
+    await c.waitForEvent(mark, (e) => e.id === "CiscoProvTerminalRemoteDestinationChangedEv", "remote destination event");
+    expect(c.eventsAfter(mark).find((e) => e.id === "CiscoProvTerminalRemoteDestinationChangedEv")).toMatchObject({
+      address: "1802", terminal: "CTIRD1802", myAppLastToSetActiveRD: true,
+      remoteDestinations: [{ number: "0611000002", name: "mobile-1802", active: true }, { number: "0611000099", name: "desk-mobile", active: true }],
+    });
+    expect(await c.request({ op: "setRemoteDestination", address: "1001", number: "0611000099", active: true })).toMatchObject({ ok: false, error: { exception: "InvalidArgumentException" } });
+    expectValid(c);
+  });
+
+  it("relays device service events with the out-of-service cause", async () => {
+    const c = await connected(bridge);
+    const mark = c.frames.length;
+    expect(await bridge.control("device-oos 1003")).toBe("ok");
+    expect(await bridge.control("device-is 1003")).toBe("ok");
+    await c.waitForEvent(mark, (e) => e.id === "CiscoAddrInServiceEv", "back in service");
+    expect(c.eventsAfter(mark).filter((e) => e.terminal === "SEP0000000A1003").map((e) => [e.id, e.address ?? null, e.terminal, e.oosCause ?? null])).toEqual([
+      ["CiscoTermOutOfServiceEv", null, "SEP0000000A1003", 1005], ["CiscoAddrOutOfServiceEv", "1003", "SEP0000000A1003", 1005],
+      ["CiscoTermInServiceEv", null, "SEP0000000A1003", null], ["CiscoAddrInServiceEv", "1003", "SEP0000000A1003", null],
+    ]);
+    expectValid(c);
+  });
+
+  it("drops the link on ProvOutOfServiceEv and welcomes the agent again once ProvInServiceEv has come", async () => {
+    const c = await connected(bridge);
+    expect(await bridge.control("oos")).toBe("ok");
+    await c.waitClosed();
+    const early = await BridgeConnection.open(bridge.port);
+    open.push(early);
+    // out of service: the hello waits for ProvInServiceEv
+    early.send({ type: "hello", protocol: 1, user: "tserver", password: "secret", application: "t", link: "link-1" });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(early.frames).toEqual([]);
+    expect(await bridge.control("inservice")).toBe("ok");
+    expect(await early.waitFor((f) => f.type === "welcome", "welcome after ProvInServiceEv")).toMatchObject({ provider: "IN_SERVICE" });
+    expect((await early.request({ op: "snapshot" })).ok).toBe(true);
+  });
+
+  it("refuses a wrong password for the open provider, a hello-less request, and an oversize frame", async () => {
+    const wrong = await BridgeConnection.open(bridge.port);
+    open.push(wrong);
+    expect(await wrong.hello("not-the-password")).toEqual({ type: "error", message: "authentication failed: credentials differ from those of the link's open provider" });
+    await wrong.waitClosed();
+
+    const early = await BridgeConnection.open(bridge.port);
+    open.push(early);
+    early.send({ type: "request", id: 1, op: "snapshot" });
+    expect(await early.waitFor((f) => f.type === "error", "error")).toEqual({ type: "error", message: "expected hello" });
+    await early.waitClosed();
+
+    const big = await BridgeConnection.open(bridge.port);
+    open.push(big);
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(2 * 1024 * 1024);
+    big.socket.write(header);
+    expect(await big.waitFor((f) => f.type === "error", "error")).toEqual({ type: "error", message: "frame of 2097152 bytes is larger than 1048576" });
+    await big.waitClosed();
+    // and the bridge still serves
+    await connected(bridge);
+  });
+});
+
+describe("JTAPI bridge start-up", () => {
+  it("refuses a bad login with JTAPI's PlatformException message and CTI code", async () => {
+    const b = await startBridge({}, { FAKE_JTAPI_PASSWORD: "right" });
+    try {
+      const c = await BridgeConnection.open(b.port);
+      open.push(c);
+      expect(await c.hello("wrong")).toEqual({ type: "error", message: "authentication failed: Unable to create provider -- bad login or password. (CTI error -1932787709)" });
+      await c.waitClosed();
+      expect(c.invalid).toEqual([]);
+    } finally {
+      await b.stop();
+    }
+  }, 30_000);
+
+  it("hands the link-tls options to CiscoJtapiProperties.setSecurityPropertyForInstance and the provider string, never logging a secret", async () => {
+    const tls = { instanceId: "tserver-a-link-1", authCode: "auth-code-1234", tftpHost: "10.0.0.10", tftpPort: "69", capfHost: "10.0.0.11", capfPort: "3804", certPath: "/var/lib/tserver/jtapi", storePassphrase: "store-pass-5678" };
+    const b = await startBridge({ tls });
+    try {
+      const c = await BridgeConnection.open(b.port);
+      open.push(c);
+      expect(await c.hello()).toMatchObject({ type: "welcome" });
+      const logged = b.stderr.map((l) => JSON.parse(l));
+      expect(logged.find((l) => l.msg === "fake JTAPI: setSecurityPropertyForInstance")).toMatchObject({
+        user: "tserver", instanceId: "tserver-a-link-1", tftp: "10.0.0.10:69", capf: "10.0.0.11:3804", certPath: "/var/lib/tserver/jtapi",
+        securityOption: true, authCodeLength: 14, passphraseLength: 15, fips: false,
+      });
+      expect(logged.find((l) => l.msg === "fake JTAPI: getProvider")).toMatchObject({
+        ctiManagers: "cucm-pub,cucm-sub1", keys: "login,passwd,appinfo,InstanceID,TFTP,TFTPPort,CAPF,CAPFPort,CertPath,CertStorePassphrase",
+      });
+      const all = b.stderr.join("\n");
+      for (const secret of ["auth-code-1234", "store-pass-5678", "secret"]) expect(all).not.toContain(secret);
+    } finally {
+      await b.stop();
+    }
+  }, 30_000);
+
+  it("pages a snapshot larger than a page: response frames of one id, all but the last with more:true, joined in order", async () => {
+    const b = await startBridge({}, { FAKE_JTAPI_EXTRA_PHONES: "6000" });
+    try {
+      const c = await BridgeConnection.open(b.port);
+      open.push(c);
+      await c.hello();
+      c.send({ type: "request", id: 7, op: "snapshot" });
+      await c.waitFor((f) => f.type === "response" && f.id === 7 && !f.more, "the last page");
+      const pages = c.frames.filter((f) => f.type === "response" && f.id === 7);
+      expect(pages.length).toBeGreaterThan(1);
+      expect(pages.map((p) => p.more ?? false)).toEqual([...pages.slice(1).map(() => true), false]);
+      for (const p of pages) expect(JSON.stringify(p).length).toBeLessThanOrEqual(1024 * 1024);
+      const addresses = pages.flatMap((p) => Snapshot.parse(p.result).addresses.map((a) => a.address));
+      expect(addresses).toHaveLength(9 + 6000);
+      expect(addresses.slice(0, 2)).toEqual(["1001", "1002"]);
+      expect(addresses.at(-1)).toBe("25999");
+      expect(c.invalid).toEqual([]);
+    } finally {
+      await b.stop();
+    }
+  }, 60_000);
+
+  it("exits when its standard input closes (the link agent is gone)", async () => {
+    const b = await startBridge();
+    const exited = new Promise<number | null>((resolve) => b.proc.once("exit", (code) => resolve(code)));
+    b.proc.stdin!.end();
+    expect(await exited).toBe(0);
+  }, 30_000);
+});
