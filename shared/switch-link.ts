@@ -112,6 +112,10 @@ export const SwitchOp = z.discriminatedUnion("op", [
   z.object({ op: z.literal("reconnect"), callId: z.string(), consultCallId: z.string(), address: dn }),
   /** Sends a call ringing at `address`, or offered to the route point `address`, on to `destination` (CallControlConnection.redirect); routes a route point's call. */
   z.object({ op: z.literal("redirect"), callId: z.string(), address: dn, destination: dn }),
+  /** RequestClearCall: the whole call is dropped, every party released (CallControlCall.drop()). */
+  z.object({ op: z.literal("dropCall"), callId: z.string(), address: dn }),
+  /** RequestSingleStepConference: `destination` is offered the call as one more party (CallControlCall.addParty(String)). */
+  z.object({ op: z.literal("addParty"), callId: z.string(), address: dn, destination: dn }),
   /**
    * Silent monitoring: `monitor` (a CTI port, say) listens to `address`'s call `callId` through the phone's built-in bridge.
    * `((CiscoCall) provider.createCall()).startMonitor(monitorTerminal, monitorAddress, agentTC, monitorType, tone)`; result `{callId}` of that new call.

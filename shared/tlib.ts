@@ -103,6 +103,7 @@ export const EventIds = {
   EventDNDOff: 78,
   EventAttachedDataChanged: 85,
   EventAddressInfo: 92,
+  EventPartyInfo: 93,
   EventLinkDisconnected: 94,
   EventLinkConnected: 95,
   EventUserEvent: 96,

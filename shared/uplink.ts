@@ -48,7 +48,8 @@ export const SwitchEvent = z.discriminatedUnion("kind", [
   /** `oosCause`: CiscoOutOfServiceEv.CAUSE_* when the switch gave one (1001 CallManager failure ... 1007 CTIManager failure). */
   z.object({ kind: z.literal("service"), time, dn, inService: z.boolean(), oosCause: z.number().int().optional() }),
   z.object({ kind: z.literal("dialing"), time, dn, callId, otherDN: z.string().optional(), callType }),
-  z.object({ kind: z.literal("ringing"), time, dn, callId, otherDN: z.string().optional(), callType }),
+  /** `dnis`: the number dialed when the call came through a route point (else the DNIS is this DN). */
+  z.object({ kind: z.literal("ringing"), time, dn, callId, otherDN: z.string().optional(), callType, dnis: z.string().optional() }),
   z.object({ kind: z.literal("established"), time, dn, callId, otherDN: z.string().optional(), callType }),
   z.object({ kind: z.literal("held"), time, dn, callId }),
   z.object({ kind: z.literal("retrieved"), time, dn, callId }),
@@ -119,7 +120,7 @@ export const AgentToSite = z.discriminatedUnion("t", [AgentHello, AgentEvents]);
 export type AgentToSite = z.infer<typeof AgentToSite>;
 
 // ---- control plane -> agent ----
-export const CommandOp = z.enum(["makeCall", "answer", "release", "hold", "retrieve", "routeCall", "initiateTransfer", "completeTransfer", "singleStepTransfer", "alternate", "reconnect", "redirect", "initiateConference", "completeConference", "deleteFromConference", "startMonitor", "setRemoteDestination"]);
+export const CommandOp = z.enum(["makeCall", "answer", "release", "hold", "retrieve", "routeCall", "initiateTransfer", "completeTransfer", "singleStepTransfer", "alternate", "reconnect", "redirect", "initiateConference", "completeConference", "deleteFromConference", "startMonitor", "setRemoteDestination", "clearCall", "singleStepConference"]);
 export type CommandOp = z.infer<typeof CommandOp>;
 
 export const SiteCommand = z.object({

@@ -85,6 +85,8 @@ const SWITCH_OPS: { [K in CommandOp]: { needs: Attribute[]; op: (c: Complete) =>
   alternate: { needs: ["callId", "consultCallId"], op: (c) => ({ op: "alternate", callId: c.callId, activeCallId: c.consultCallId, address: c.dn }) },
   reconnect: { needs: ["callId", "consultCallId"], op: (c) => ({ op: "reconnect", callId: c.callId, consultCallId: c.consultCallId, address: c.dn }) },
   redirect: { needs: ["callId", "otherDN"], op: (c) => ({ op: "redirect", callId: c.callId, address: c.dn, destination: c.otherDN }) },
+  clearCall: { needs: ["callId"], op: (c) => ({ op: "dropCall", callId: c.callId, address: c.dn }) },
+  singleStepConference: { needs: ["callId", "otherDN"], op: (c) => ({ op: "addParty", callId: c.callId, address: c.dn, destination: c.otherDN }) },
 };
 
 /** The switch request a command becomes, or the attribute it lacks. */

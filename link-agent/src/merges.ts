@@ -1,8 +1,9 @@
 // Consult transfer and conference: the consult call's party moves into the final call, the controller
 // leaves (transfer) or stays (conference). JTAPI reports a move as a drop from one call and a creation
 // in the other, inside CiscoTransferStartEv/EndEv or CiscoConferenceStartEv/EndEv. Cisco's order (JDG
-// Table 8) has the party appear in the final call BEFORE the consult call is cleared; other orders are
-// possible (JDG p.127 names no order), so nothing here depends on one: the bracket (or the agent's own
+// Table 8) has the party appear in the final call BEFORE the consult call is cleared, and JDG p.130 warns
+// "Applications should not rely on the order of events between CiscoTransferStartEv and
+// CiscoTransferEndEv or between CiscoConferenceStartEv and CiscoConferenceEndEv", so nothing here depends on one: the bracket (or the agent's own
 // accepted transfer/conference request) opens the context, a party's first appearance in the final call
 // is its move whether or not its drop from the consult call came yet, and the End event settles what is
 // left. Causes are not needed (JTAPI only has 212/207 on call-control events); a meta code other than

@@ -6,6 +6,7 @@
 import { CallType, DNRole } from "../../shared/tlib.js";
 import { AddressType, type DeviceKind, JtapiCause, type JtapiEvent, type Snapshot, type SnapshotCall, type SwitchOp } from "../../shared/switch-link.js";
 import type { CallPhase, SnapshotDn, SwitchEvent } from "../../shared/uplink.js";
+import { AddedParties } from "./add-party.js";
 import { Merges, type MergeHost } from "./merges.js";
 import { Redirects } from "./routes.js";
 import { SingleStepTransfers } from "./single-step.js";
@@ -47,6 +48,8 @@ export class Normalizer {
   /** The served DNs on each terminal (a terminal event may name only the device). */
   private terminalDns = new Map<string, Set<string>>();
   private service = new Map<string, { address: boolean; terminal: boolean }>();
+  /** The route points the snapshots listed (a call routed from one keeps it as its DNIS). */
+  private routePoints = new Set<string>();
   /** Each link's own view of each call (key link|callId): links see the same calls and must not mix. */
   private calls = new Map<string, CallState>();
   /** Consult transfers and conferences under way (merges.ts). */
@@ -59,6 +62,8 @@ export class Normalizer {
   private kinds = new Map<string, DeviceKind>();
   /** Redirects the agent issued, route points' calls and their default route (routes.ts). */
   private redirects = new Redirects();
+  /** Parties the agent added to a call (RequestSingleStepConference, add-party.ts). */
+  private added = new AddedParties();
 
   /**
    * The switch accepted a request of this agent on `link` (the CommandRunner tells, as the answer is
@@ -69,6 +74,7 @@ export class Normalizer {
     // startMonitor: the monitor call's initiator gets monitorStarted, not dialing (monitor-facts.ts)
     if (op.op === "startMonitor" && typeof result.callId === "string") this.expectMonitor(link, result.callId, op.monitor, op.address, op.callId);
     if (op.op === "redirect") this.redirects.accepted(link, op.callId, op.address, op.destination);
+    if (op.op === "addParty") this.added.accepted(link, op.callId, op.address);
     this.merges.accepted(link, op);
   }
 
@@ -108,6 +114,7 @@ export class Normalizer {
     for (const [dn, l] of this.owner) if (l === link && !listed.has(dn)) this.owner.delete(dn);
     for (const a of snap.addresses) if (!this.owner.has(a.address)) this.owner.set(a.address, link);
     const mine = snap.addresses.filter((a) => this.owner.get(a.address) === link);
+    for (const a of snap.addresses) if (a.kind === "routePoint") this.routePoints.add(a.address);
     for (const a of mine) {
       this.kinds.set(a.address, a.kind);
       this.service.set(a.address, { address: a.inService, terminal: a.terminalInService });
@@ -197,6 +204,7 @@ export class Normalizer {
         if (e.callId) this.calls.delete(`${link}|${e.callId}`);
         if (e.callId) this.singleStep.callEnded(link, e.callId);
         if (e.callId) this.redirects.callEnded(link, e.callId);
+        if (e.callId) this.added.forget(link, e.callId);
         return;
       }
     }
@@ -207,8 +215,10 @@ export class Normalizer {
     if (this.singleStep.before(link, e, call, serves, emit)) return;
     if (this.redirects.before(link, e as JtapiEvent & { callId: string }, call, serves, emit)) return;
     if (this.merges.apply(link, e, this.mergeHost(link), emit)) return;
+    this.added.before(link, e, call);
     this.callEvent(link, e as JtapiEvent & { callId: string }, call, emit);
     this.singleStep.after(link, e, call, serves, emit);
+    this.added.after(link, e, call, serves, emit);
   }
 
   /** The usual facts of one event of a call. */
@@ -255,7 +265,8 @@ export class Normalizer {
       case "CallCtlTermConnRingingEv":
         if (this.serves(link, a) && !call.phases.has(a)) {
           call.phases.set(a, "ringing");
-          emit({ kind: "ringing", time: e.time, dn: a, callId: e.callId, ...opt(call.calling), callType: this.callType(false, call.calling) });
+          // the number dialed, when the call reached this DN through a route point (jtapi-fidelity A8, [I] decided)
+          emit({ kind: "ringing", time: e.time, dn: a, callId: e.callId, ...opt(call.calling), callType: this.callType(false, call.calling), ...(call.called && call.called !== a && this.routePoints.has(call.called) ? { dnis: call.called } : {}) });
         }
         return;
       case "ConnConnectedEv":
@@ -371,6 +382,7 @@ export class Normalizer {
     this.merges.forgetLink(link);
     this.singleStep.forgetLink(link);
     this.redirects.forgetLink(link);
+    this.added.forget(link);
   }
 }
 

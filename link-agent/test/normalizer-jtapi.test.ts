@@ -125,7 +125,7 @@ describe("normalizer: calls", () => {
       { kind: "dialing", time: T, dn: "1001", callId: "c8", otherDN: "1500", callType: 1 },
       { kind: "routeRequest", time: T, dn: "1500", callId: "c8", otherDN: "1001", dnis: "1500", callType: 1 },
       { kind: "routeUsed", time: T, dn: "1500", callId: "c8", otherDN: "1002" },
-      { kind: "ringing", time: T, dn: "1002", callId: "c8", otherDN: "1001", callType: 1 },
+      { kind: "ringing", time: T, dn: "1002", callId: "c8", otherDN: "1001", callType: 1, dnis: "1500" },
       { kind: "established", time: T, dn: "1002", callId: "c8", otherDN: "1001", callType: 1 },
       { kind: "established", time: T, dn: "1001", callId: "c8", otherDN: "1002", callType: 1 },
     ]);
@@ -139,7 +139,7 @@ describe("normalizer: calls", () => {
     feed([...c.routeTimerExpired("1500"), ...c.rings("1004")]);
     expect(out).toEqual([
       { kind: "routeUsed", time: T, dn: "1500", callId: "c13", otherDN: "1004" },
-      { kind: "ringing", time: T, dn: "1004", callId: "c13", otherDN: "1001", callType: 1 },
+      { kind: "ringing", time: T, dn: "1004", callId: "c13", otherDN: "1001", callType: 1, dnis: "1500" },
     ]);
     const d = call("c14", "1001", "1500", ["1001"]);
     feed([...d.placed("1001"), ...d.dials("1001"), ...d.atRoutePoint("1500")]);
@@ -213,6 +213,23 @@ describe("normalizer: single-step transfer (no bracket, JDG \"Single Step Transf
     const { out, feed, c } = answered("s3");
     feed(drop(c, "1002"));
     expect(out).toEqual([{ kind: "released", time: T, dn: "1002", callId: "s3", cause: "normal" }]);
+  });
+});
+
+describe("normalizer: single-step conference (CallControlCall.addParty)", () => {
+  it("the parties already in the call hear of the new party once it is offered the call; it rings, answers, and is a party", () => {
+    const { normalizer, out, feed } = rig();
+    const c = call("p1", "1001", "1002", ["1001", "1002", "1003"]);
+    feed([...c.placed("1001"), ...c.dials("1001"), ...c.rings("1002"), ...c.answers("1002")]);
+    out.length = 0;
+    normalizer.switchAccepted("link-1", { op: "addParty", callId: "p1", address: "1002", destination: "1003" });
+    feed([...c.rings("1003"), ...c.answers("1003")]);
+    expect(out).toEqual([
+      { kind: "ringing", time: T, dn: "1003", callId: "p1", otherDN: "1001", callType: 1 },
+      { kind: "partyAdded", time: T, dn: "1001", callId: "p1", otherDN: "1003", thirdPartyDN: "1002" },
+      { kind: "partyAdded", time: T, dn: "1002", callId: "p1", otherDN: "1003", thirdPartyDN: "1002" },
+      { kind: "established", time: T, dn: "1003", callId: "p1", otherDN: "1001", callType: 1 },
+    ]);
   });
 });
 

@@ -83,7 +83,8 @@ describe("a route point", () => {
     expect(routed.status).toBe(200);
     expect(routed.event).toMatchObject({ event: "EventRouteUsed", thisDN: "1500", thisQueue: "1500", otherDN: "1001", thirdPartyDN: "1002", thirdPartyDNRole: 2, connID: rr.connID });
     const ringing = await router.waitFor((e) => e.event === "EventRinging" && e.thisDN === "1002", "EventRinging at 1002");
-    expect(ringing).toMatchObject({ otherDN: "1001", connID: rr.connID });
+    // the DNIS of a routed call is the number dialed, the route point
+    expect(ringing).toMatchObject({ otherDN: "1001", connID: rr.connID, ani: "1001", dnis: "1500" });
     expect(router.trail().slice(-3)).toEqual([["EventRouteRequest", "1500"], ["EventRouteUsed", "1500"], ["EventRinging", "1002"]]);
     await sim("/devices/1001/hangup");
     await router.waitFor((e) => e.event === "EventReleased" && e.thisDN === "1002", "EventReleased at 1002");

@@ -51,7 +51,9 @@ describe("request errors", () => {
     expect((await request({ request: "RequestHoldCall", thisDN: "1001" })).body.event.errorCode).toBe(56);
     expect((await request({ request: "RequestMakeCall", thisDN: "1002", otherDN: "1001" })).body.event.errorCode).toBe(58);
     expect((await request({ request: "RequestMakeCall", thisDN: "1001" })).body.event).toMatchObject({ errorCode: 53 });
-    expect((await request({ request: "RequestQueryCall", thisDN: "1001" })).body.event.errorCode).toBe(51);
+    // RequestQueryCall (supported now) is answered by the DN itself, from its one call (ringing); 56 for a connID that is not its call
+    expect((await request({ request: "RequestQueryCall", thisDN: "1001" })).body.event).toMatchObject({ event: "EventPartyInfo", thisDN: "1001", thisDNRole: 2, callState: 0 });
+    expect((await request({ request: "RequestQueryCall", thisDN: "1001", connID: "0123456789abcdef" })).body.event.errorCode).toBe(56);
     // the switch's refusal comes back as the request's EventError
     const answering = request({ request: "RequestAnswerCall", thisDN: "1001" });
     const cmd = await agent.nextCommand();

@@ -157,6 +157,14 @@ export async function startSwitchLinkServer(cluster: Cluster, opts: { host: stri
           controlled(op.address);
           cluster.redirect(op.callId, op.address, op.destination);
           return {};
+        case "dropCall":
+          controlled(op.address);
+          cluster.dropCall(op.callId, op.address);
+          return {};
+        case "addParty":
+          controlled(op.address);
+          cluster.addParty(op.callId, op.address, op.destination);
+          return {};
         case "startMonitor":
           controlled(op.monitor);
           cluster.device(op.address);

@@ -210,6 +210,34 @@ describe("transfer", () => {
   });
 });
 
+describe("clear call and add party", () => {
+  it("drop (CallControlCall.drop) clears the whole call, the requesting party first", () => {
+    const cluster = s.cluster("site-a");
+    const call = cluster.originate("1001", "1002", "cti");
+    cluster.answer(call.id, "1002");
+    const a = record(s, "site-a");
+    cluster.dropCall(call.id, "1002");
+    expect(a.trail()).toEqual([
+      "TermConnDroppedEv@1002", "CallCtlTermConnDroppedEv@1002", "ConnDisconnectedEv@1002", "CallCtlConnDisconnectedEv@1002",
+      "TermConnDroppedEv@1001", "CallCtlTermConnDroppedEv@1001", "ConnDisconnectedEv@1001", "CallCtlConnDisconnectedEv@1001", "CallInvalidEv@",
+    ]);
+  });
+
+  it("addParty offers the call to one more party; the others stay; a bad destination changes nothing", () => {
+    const cluster = s.cluster("site-a");
+    const call = cluster.originate("1001", "1002", "cti");
+    cluster.answer(call.id, "1002");
+    const a = record(s, "site-a");
+    expect(() => cluster.addParty(call.id, "1002", "7777")).toThrow(/unallocated/);
+    expect(() => cluster.addParty(call.id, "1002", "1001")).toThrow(/already a party/);
+    expect(a.trail()).toEqual([]);
+    cluster.addParty(call.id, "1002", "1003");
+    expect(a.trail()).toEqual(RINGING_1002.map((e) => e.replace("1002", "1003")));
+    cluster.answer(call.id, "1003");
+    expect(cluster.describe("1003")).toMatchObject({ calls: [{ callId: call.id, state: "ESTABLISHED", parties: [{ address: "1001", state: "ESTABLISHED" }, { address: "1002", state: "ESTABLISHED" }] }] });
+  });
+});
+
 describe("calls that move on", () => {
   it("refuses to send a call that came over the trunk over the trunk again, and leaves it ringing", () => {
     s.cluster("site-b").originate("2001", "1002", "cti");

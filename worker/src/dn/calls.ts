@@ -46,7 +46,7 @@ export function applyCallFact(dn: string, current: DnCall | undefined, ev: DnSwi
         thisRole: DNRole.Destination, otherRole: DNRole.Origination, callType: ev.callType, userData: current?.userData,
       };
       if (current && current.phase !== "ringing") return { events: [], call: current };
-      return { events: [callEvent("EventRinging", dn, call, ev.time, ani(call.otherDN, dn))], call };
+      return { events: [callEvent("EventRinging", dn, call, ev.time, ani(call.otherDN, ev.dnis ?? dn))], call };
     }
     case "established": {
       const base: DnCall = current ?? {

@@ -4,7 +4,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type Env, callStub, dnStub, sessionStub, siteStub, tenantStub } from "../env.js";
 import type { UserData, UserDataChange } from "./call.js";
 import type { ClientRequest, TEvent } from "../../../shared/client-api.js";
-import { CallType, ErrorCode, SwitchSpecificType } from "../../../shared/tlib.js";
+import { CallState, CallType, ErrorCode, SwitchSpecificType } from "../../../shared/tlib.js";
 import type { CommandOp, DnSwitchEvent, SnapshotDn } from "../../../shared/uplink.js";
 import type { Delivery, DnCall, DnConfig, DnInput, DnSetup } from "../dn/types.js";
 import { addressStatus, applyCallFact, applyPartyChanged, reconcile } from "../dn/calls.js";
@@ -861,6 +861,15 @@ export class Dn extends DurableObject<Env> {
           agentWorkMode: this.meta.agent.workMode,
           dnd: this.meta.agent.dnd,
         });
+      case "RequestQueryCall": {
+        // what this DN knows of the call, answered here: EventPartyInfo (no switch request needed)
+        const call = req.connID ? [...this.calls.values()].find((c) => c.connID === req.connID) : this.calls.size === 1 ? [...this.calls.values()][0] : undefined;
+        if (!call) return fail(req.connID ? ErrorCode.InvalidConnID : this.calls.size === 0 ? ErrorCode.InvalidConnID : ErrorCode.InvalidAttribute, req.connID ? `connID ${req.connID} is not a call of DN ${dn}` : this.calls.size === 0 ? `DN ${dn} has no call` : `connID is required: DN ${dn} has ${this.calls.size} calls`);
+        return answer({
+          event: "EventPartyInfo", thisDN: dn, connID: call.connID, thisDNRole: call.thisRole, otherDNRole: call.otherRole, callType: call.callType,
+          callState: call.phase === "held" ? CallState.Held : CallState.Ok, ...(call.otherDN ? { otherDN: call.otherDN } : {}), ...(call.userData && Object.keys(call.userData).length > 0 ? { userData: call.userData } : {}),
+        });
+      }
       case "RequestAttachUserData":
       case "RequestUpdateUserData":
       case "RequestDeleteUserData": {
@@ -1038,7 +1047,22 @@ export class Dn extends DurableObject<Env> {
           ? { op: "completeTransfer", expect: "EventReleased", call, consult: others[0] }
           : { op: "completeConference", expect: "EventPartyAdded", call, consult: others[0] };
       }
+      case "RequestClearCall": {
+        // CallControlCall.drop(): every party of the call is released
+        const call = pick(() => true, "");
+        if ("code" in call) return call;
+        return { op: "clearCall", expect: "EventReleased", call };
+      }
+      case "RequestSingleStepConference": {
+        if (!req.otherDN) return { code: ErrorCode.InvalidAttribute, message: "otherDN is required: the party to add to the call" };
+        const call = pick((c) => c.phase === "established", "established");
+        if ("code" in call) return call;
+        if (call.phase !== "established") return { code: ErrorCode.UnsupportedOperation, message: `call ${call.connID} is ${call.phase} at DN ${dn}: only an established call can be conferenced` };
+        return { op: "singleStepConference", expect: "EventPartyAdded", call };
+      }
+      case "RequestMuteTransfer":
       case "RequestSingleStepTransfer": {
+        // a mute transfer (no consultation) is the switch's blind transfer on UCM: CallControlCall.transfer(String)
         if (!req.otherDN) return { code: ErrorCode.InvalidAttribute, message: "otherDN is required: where to transfer the call" };
         const call = pick((c) => c.phase === "established", "established");
         if ("code" in call) return call;
@@ -1098,7 +1122,7 @@ export class Dn extends DurableObject<Env> {
     const sent = await siteStub(this.env, identity.tenant, identity.site).sendCommand({
       t: "command", id: commandId, op: plan.op, dn: identity.number,
       ...(plan.call ? { callId: plan.call.callId } : {}),
-      ...(req.otherDN && ["makeCall", "routeCall", "initiateTransfer", "initiateConference", "singleStepTransfer", "redirect", "deleteFromConference"].includes(plan.op) ? { otherDN: req.otherDN } : {}),
+      ...(req.otherDN && ["makeCall", "routeCall", "initiateTransfer", "initiateConference", "singleStepTransfer", "redirect", "deleteFromConference", "singleStepConference"].includes(plan.op) ? { otherDN: req.otherDN } : {}),
       ...(plan.consult ? { consultCallId: plan.consult.callId } : {}),
     }).catch((err: unknown): SendResult => ({ ok: false, errorCode: ErrorCode.InternalError, errorMessage: `the command could not be sent: ${String(err)}` }));
     if (!sent.ok) {

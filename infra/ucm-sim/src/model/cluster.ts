@@ -616,6 +616,31 @@ export class Cluster {
     this.clear(call, JtapiCause.NORMAL, dn);
   }
 
+  /**
+   * CallControlCall.drop(): the whole call is cleared, `dn` first (RequestClearCall). [I] JDG gives no
+   * chart of its own; the events are those of a hang-up that clears the call.
+   */
+  dropCall(callId: string, dn: string): void {
+    const call = this.call(callId);
+    this.connectionOf(call, dn);
+    this.clear(call, JtapiCause.NORMAL, dn);
+  }
+
+  /**
+   * CallControlCall.addParty(String) (RequestSingleStepConference): `to` is offered the call as one more
+   * party, the parties already in it stay connected. Checked before anything changes, like a redirect.
+   * [I] the events are those of an offer to a party (JDG gives no chart of addParty).
+   */
+  addParty(callId: string, dn: string, to: string): void {
+    const call = this.call(callId);
+    const conn = this.connectionOf(call, dn);
+    if (conn.state !== "ESTABLISHED" || conn.termState !== "TALKING") throw new SwitchFault("InvalidStateException", `call ${callId} is not talking at DN ${dn}`);
+    if (call.connections.some((c) => c.address === to && c.state !== "DISCONNECTED")) throw new SwitchFault("InvalidPartyException", `${to} is already a party of call ${callId}`);
+    this.requireOnward(call, to);
+    if (this.classify(to) === "local" && !this.device(to).inService) throw new SwitchFault("InvalidPartyException", `destination ${to} is out of service`);
+    this.offerOnward(call, call.callingAddress ?? dn, to);
+  }
+
   /** A conference controller drops a party (DeleteFromConference). */
   dropFromConference(callId: string, dn: string, party: string): void {
     const call = this.call(callId);
