@@ -4,7 +4,7 @@
 import { mkdirSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Stack, startStack } from "./harness.js";
+import { ClientSession, type Stack, startStack } from "./harness.js";
 
 const ARTIFACTS = "test/artifacts";
 let stack: Stack;
@@ -83,5 +83,19 @@ describe("the console", { timeout: 120_000 }, () => {
     await page.getByLabel("connID", { exact: true }).fill("");
     await page.getByRole("button", { name: "Hold" }).click();
     await page.locator("#answer.bad").filter({ hasText: /Hold: EventError - / }).waitFor();
+  });
+
+  it("shows a remote terminal extended by another client, and out of service when its owner deactivates it", async () => {
+    await page.getByLabel("DNs to watch").fill("1801");
+    await page.getByRole("button", { name: "Connect" }).click();
+    const row = page.locator('#dnRows tr[data-dn="1801"]');
+    await row.waitFor();
+    const owner = await ClientSession.open(stack.client());
+    await owner.request("site-a", { request: "RequestRegisterAddress", thisDN: "1801", extensions: { REMOTE_DEST: "0611000001", REMOTE_NAME: "mobile-1801" } });
+    await row.getByText("in service, extended to mobile-1801 (0611000001)").waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}/console-extended.png`, fullPage: true });
+    await owner.request("site-a", { request: "RequestUnregisterAddress", thisDN: "1801" });
+    await row.getByText("out of service").waitFor();
+    await owner.close();
   });
 });

@@ -105,7 +105,9 @@ function dn(number) { return S.dns[number] || (S.dns[number] = { number: number,
 function apply(e) {
   if (!e.thisDN || !S.dns[e.thisDN]) return;
   var d = dn(e.thisDN);
-  if (e.event === "EventDNOutOfService") d.inService = false;
+  if (e.event === "EventDNOutOfService") { d.inService = false; d.remote = null; }
+  // extend and connect: EventDNBackInService of a remote terminal names the destination its owner set (seed)
+  if (e.event === "EventDNBackInService" && e.extensions && e.extensions.REMOTE_DEST) d.remote = { dest: String(e.extensions.REMOTE_DEST), name: String(e.extensions.REMOTE_NAME || e.extensions.REMOTE_DEST) };
   if (e.event === "EventDNBackInService" || e.event === "EventRegistered") d.inService = e.event === "EventRegistered" ? d.inService !== false : true;
   if (AGENT[e.event]) { d.agent = AGENT[e.event]; if (e.agentWorkMode !== undefined) d.workMode = e.agentWorkMode; if (e.agentID) d.agentID = e.agentID; }
   if (e.event === "EventDNDOn") d.dnd = true;
@@ -134,7 +136,7 @@ function renderDns() {
     var d = S.dns[n];
     var calls = Object.values(d.calls);
     var row = document.createElement("tr");
-    var service = d.inService === false ? text("td", "out of service", "bad") : d.inService ? text("td", "in service", "ok") : text("td", "unknown", "muted");
+    var service = d.inService === false ? text("td", "out of service", "bad") : d.inService ? text("td", "in service" + (d.remote ? ", extended to " + d.remote.name + " (" + d.remote.dest + ")" : ""), "ok") : text("td", "unknown", "muted");
     var agent = (d.agent || "-") + (d.agentID ? " (" + d.agentID + ")" : "") + (d.workMode !== null && d.workMode !== undefined ? " mode " + d.workMode : "");
     row.append(text("th", n), service, text("td", agent), text("td", d.dnd ? "on" : "off", d.dnd ? "warn" : ""),
       text("td", calls.length ? calls.map(function (c) { return c.connID + "  " + (c.other || "?") + "  " + c.state + "  " + duration(Date.now() - c.since); }).join("\n") : "none"));
@@ -183,7 +185,7 @@ function connectStream() {
   var keepalive = setInterval(function () { if (ws.readyState === 1) ws.send("ping"); }, 30000);
   ws.onopen = function () { say("connected: session " + S.session.sessionId + " on " + S.site); };
   ws.onmessage = function (m) { if (m.data === "pong") return; var d = JSON.parse(m.data); (Array.isArray(d) ? d : [d]).forEach(onEvent); renderDns(); renderLog(); };
-  ws.onclose = function (ev) { clearInterval(keepalive); if (S.closing || ev.code === 4001) return say("session ended", true); say("stream lost; reconnecting...", true); setTimeout(connectStream, 1000); };
+  ws.onclose = function (ev) { clearInterval(keepalive); if (ws.retired || S.closing || ev.code === 4001) return say("session ended", true); say("stream lost; reconnecting...", true); setTimeout(connectStream, 1000); };
 }
 function refreshSites() {
   if (!S.site) return;
@@ -209,13 +211,16 @@ $("login").onsubmit = function (ev) {
   ev.preventDefault();
   S.key = $("key").value.trim(); S.site = $("site").value.trim();
   say("connecting...");
+  // connecting again replaces the session: the old stream stops and the old session ends at once
+  if (S.ws) { S.ws.retired = true; S.ws.close(1000); }
+  if (S.session) api("DELETE", "/v1/sessions/" + encodeURIComponent(S.session.sessionId));
   var listing = $("configKey").value.trim()
     ? api("GET", "/v1/sites/" + encodeURIComponent(S.site) + "/dns", undefined, $("configKey").value.trim()).then(function (r) { return r.status === 200 ? r.body.dns.map(function (d) { return d.number; }) : expand($("dns").value); })
     : Promise.resolve(expand($("dns").value));
   listing.then(function (numbers) {
     return api("POST", "/v1/sessions", {}).then(function (r) {
       if (r.status !== 201) throw new Error(r.body.error || ("HTTP " + r.status));
-      S.session = r.body; S.dns = {}; S.events = []; S.lastSeq = 0;
+      S.session = r.body; S.dns = {}; S.events = []; S.lastSeq = 0; S.selected = null; $("selected").textContent = "no DN selected"; $("answer").textContent = "";
       numbers.forEach(dn);
       connectStream(); renderDns();
       return Promise.all(numbers.map(function (n) {
