@@ -65,16 +65,62 @@ function writeSecretFile(path: string, content: string): void {
   chmodSync(path, 0o600);
 }
 
-/** A child that dies while the system runs takes the whole demo down, loudly. */
-function watch(child: Child, logFile: string): Child {
-  child.proc.once("exit", (code, signal) => {
-    if (stopping) return;
-    console.error(`${child.name} exited (${signal ?? code}); its log is ${logFile}`);
-    void stopAll(1);
-  });
-  children.push(child);
-  track(child);
+/** Set once the system is up: from then on the control plane and the link agents are restarted when they die. */
+let up = false;
+
+/**
+ * Starts a child and watches it. Before the system is up, or for a child that cannot come back by itself
+ * (the simulator is the switch: its calls and ports would be gone), a death takes the whole demo down,
+ * loudly. Once it is up, a restartable child (the control plane, a link agent) is started again after a
+ * back-off, and the console says so: that is what the agent's buffer and the uplink's resend are for.
+ */
+function watch(start: () => Child, logFile: string, restartable = false): Child {
+  let restarts = 0;
+  let child = start();
+  const attach = (c: Child) => {
+    children.push(c);
+    track(c);
+    const startedAt = Date.now();
+    c.proc.once("exit", (code, signal) => {
+      if (stopping) return;
+      children.splice(children.indexOf(c), 1);
+      if (!up || !restartable) {
+        console.error(`${c.name} exited (${signal ?? code}); its log is ${logFile}`);
+        return void stopAll(1);
+      }
+      // a child that ran for a minute starts its back-off afresh
+      if (Date.now() - startedAt > 60_000) restarts = 0;
+      const delay = Math.min(30_000, 1000 * 2 ** restarts++);
+      console.error(`${c.name} exited (${signal ?? code}); restarting it in ${delay / 1000} s (its log is ${logFile})`);
+      setTimeout(() => {
+        if (stopping) return;
+        child = start();
+        attach(child);
+        console.error(`${child.name} restarted (pid ${child.proc.pid})`);
+      }, delay).unref();
+    });
+  };
+  attach(child);
   return child;
+}
+
+/**
+ * `wrangler dev` can stay alive with its workerd gone (killed, crashed): the API then refuses while the
+ * process looks healthy. Three failed health checks in a row stop wrangler, which watch() restarts.
+ */
+function superviseApi(getWrangler: () => Child | undefined): void {
+  let failures = 0;
+  setInterval(async () => {
+    if (stopping) return;
+    const ok = await fetch(`${api}/healthz`, { signal: AbortSignal.timeout(3000) }).then((r) => r.ok, () => false);
+    failures = ok ? 0 : failures + 1;
+    if (failures < 3) return;
+    failures = 0;
+    const wrangler = getWrangler();
+    if (!wrangler) return;
+    console.error(`the control plane at ${api} did not answer three health checks: restarting wrangler`);
+    void wrangler.stop();
+  }, 5000).unref();
 }
 
 async function portFree(p: number): Promise<boolean> {
@@ -97,13 +143,13 @@ async function main(): Promise<void> {
 
   // 1. the simulated clusters
   const readyFile = join(local, "sim-ready.json");
-  const sim = watch(startChild("ucm-sim", process.execPath, [...tsx, "infra/ucm-sim/src/main.ts", "--config", simConfig, "--ready-file", readyFile], { logFile: join(logs, "ucm-sim.log") }), join(logs, "ucm-sim.log"));
+  const sim = watch(() => startChild("ucm-sim", process.execPath, [...tsx, "infra/ucm-sim/src/main.ts", "--config", simConfig, "--ready-file", readyFile], { logFile: join(logs, "ucm-sim.log") }), join(logs, "ucm-sim.log"));
   // 2. the control plane, under wrangler dev with its state kept in .local/state
-  watch(startChild("wrangler", process.execPath, [
+  watch(() => startChild("wrangler", process.execPath, [
     "node_modules/wrangler/bin/wrangler.js", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", join(local, "state"),
     // log level "log": the worker's own console lines (JSON, log.ts) reach .local/logs/worker.log
     "--var", `ADMIN_TOKEN:${adminToken}`, "--show-interactive-dev-session=false", "--log-level", "log",
-  ], { env: { WRANGLER_SEND_METRICS: "false" }, logFile: join(logs, "worker.log") }), join(logs, "worker.log"));
+  ], { env: { WRANGLER_SEND_METRICS: "false" }, logFile: join(logs, "worker.log") }), join(logs, "worker.log"), true);
 
   const simReadyLine = await sim.waitFor(/^ucm-sim ready /, 30_000);
   const simReady = JSON.parse(simReadyLine.replace(/^ucm-sim ready /, "")) as { controlUrl: string; clusters: Record<string, { linkHost?: string; linkPort: number }> };
@@ -132,7 +178,7 @@ async function main(): Promise<void> {
         http: { host: "127.0.0.1", port: 0 },
       }, null, 2));
       const agentLog = join(logs, `link-agent-${name}.log`);
-      const agent = watch(startChild(`agent ${name}`, process.execPath, [...tsx, "link-agent/src/main.ts", "--config", configPath], { logFile: agentLog }), agentLog);
+      const agent = watch(() => startChild(`agent ${name}`, process.execPath, [...tsx, "link-agent/src/main.ts", "--config", configPath], { logFile: agentLog }), agentLog, true);
       agentHttp[name] = agent.waitFor(/health and metrics server listening/, 30_000).then((line) => (JSON.parse(line) as { url: string }).url).catch(() => null);
     }
   }
@@ -152,6 +198,8 @@ async function main(): Promise<void> {
   };
   await waitForLinks(api, keys.client, Object.keys(plan), 20_000);
   writeSecretFile(join(local, "demo.json"), JSON.stringify(demo, null, 2));
+  up = true;
+  superviseApi(() => children.find((c) => c.name === "wrangler"));
 
   console.log(`
 CUCM T-Server is up (${((Date.now() - t0) / 1000).toFixed(1)} s)
@@ -170,7 +218,7 @@ Watch DNs and place a call (in another terminal):
   npm run watch -- site-a 1001 1002          # a client session that prints the event stream
   npm run demo:call                           # 1001 calls 1002 on site-a: ring, answer, hold, retrieve, release
   npm run sim:cli -- offhook site-a 1001 --dial 1002   # or act as the person at the phone
-Ctrl-C stops everything.`);
+Ctrl-C stops everything. Should the control plane or a link agent die, it is restarted (and said so here).`);
 }
 
 async function waitForLinks(api: string, clientKey: string, sites: string[], ms: number): Promise<void> {
