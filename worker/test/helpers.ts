@@ -55,7 +55,7 @@ async function openSocket(path: string, key: string): Promise<WebSocket> {
   return res.webSocket;
 }
 
-export async function until<T>(check: () => T | undefined | false, what: string, ms = 3000): Promise<T> {
+export async function until<T>(check: () => T | undefined | false, what: string, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const value = check();
