@@ -127,7 +127,10 @@ export class Cluster {
 
   // ---- origination ----
 
-  /** A call placed by CTI (Call.connect) or by hand (off-hook, then dial). */
+  /**
+   * A call placed by CTI (Call.connect) or by hand (off-hook, then dial). Source: JDG Agent Greeting MSC
+   * (CallActiveEv, the caller's ConnCreated/Connected, CallCtlConnInitiatedEv, its terminal connection talking).
+   */
   originate(from: string, to: string | null, how: "cti" | "manual"): Call {
     const dev = this.device(from);
     if (!dev.inService) throw new SwitchFault("ResourceUnavailableException", `DN ${from} is out of service`);
@@ -163,7 +166,7 @@ export class Cluster {
     return "unknown";
   }
 
-  /** The digits are dialed: the call goes out to the destination. */
+  /** The digits are dialed: CallCtlConnDialingEv then CallCtlConnEstablishedEv for the caller (JDG Agent Greeting MSC), then the offer. */
   dial(callId: string, from: string, to: string): void {
     const call = this.call(callId);
     const conn = this.connectionOf(call, from);
@@ -189,7 +192,11 @@ export class Cluster {
     else this.offerPstn(call, to);
   }
 
-  /** Offers the call to a local device: it alerts, or the call fails busy. */
+  /**
+   * Offers the call to a local device: ConnCreated/InProgress/CallCtlConnOffered, Alerting, the terminal
+   * connection ringing (JDG Agent Greeting MSC); or ConnFailedEv/CallCtlConnFailedEv cause 203 BUSY (JDG
+   * CallCtlConnFailedEv; TDG chunk 61 for an unextended remote terminal).
+   */
   private offerLocal(call: Call, to: string): void {
     const dev = this.device(to);
     const destination: Connection = { address: to, local: true, state: "IDLE" };
@@ -282,7 +289,7 @@ export class Cluster {
     else this.offerPstn(call, to);
   }
 
-  /** The destination is another cluster's: an external party here, a new inbound call there. */
+  /** The destination is another cluster's: an external party here (CallCtlConnNetworkReachedEv, then NetworkAlertingEv: JDG, CallControlConnection states), a new inbound call there. */
   private offerTrunk(call: Call, from: string, to: string): void {
     const external: Connection = { address: to, local: false, state: "NETWORK_REACHED" };
     call.connections.push(external);
@@ -307,6 +314,7 @@ export class Cluster {
     }
   }
 
+  /** A PSTN number (a mobile): an external party, network reached then alerting, as a trunk call (JDG, CallControlConnection states). */
   private offerPstn(call: Call, to: string): void {
     call.connections.push({ address: to, local: false, state: "NETWORK_ALERTING" });
     this.publish([
@@ -318,7 +326,7 @@ export class Cluster {
     ], this.localAddresses(call));
   }
 
-  /** An inbound call over the trunk: the caller is external here. */
+  /** An inbound call over the trunk: the caller is an external connection (addressType 2), the callee is offered as a local call (JDG Agent Greeting MSC). */
   acceptFromTrunk(peer: { cluster: string; callId: string }, from: string, to: string): { callId: string } | "busy" | "unknown" {
     if (!this.devices.has(to)) return "unknown";
     const call: Call = { id: newCallId(this.name), connections: [{ address: from, local: false, state: "ESTABLISHED" }], callingAddress: from, calledAddress: to, peer };
@@ -341,7 +349,11 @@ export class Cluster {
 
   // ---- actions on a call ----
 
-  /** `at`: a remote terminal's calls are answered at its remote destination only (jtapi-fidelity B.2 (1) 7). */
+  /**
+   * The callee answers: ConnConnectedEv, CallCtlConnEstablishedEv, TermConnActiveEv, CallCtlTermConnTalkingEv
+   * (JDG Agent Greeting MSC; for a remote terminal answered at the mobile, JDG p.1345). `at`: a remote
+   * terminal's calls are answered at its remote destination only (jtapi-fidelity B.2 (1) 7).
+   */
   answer(callId: string, dn: string, at: "device" | "remoteDestination" = "device"): void {
     const call = this.call(callId);
     const conn = this.connectionOf(call, dn);
@@ -361,7 +373,7 @@ export class Cluster {
     this.monitoring.connected(call, conn);
   }
 
-  /** The far half of a trunk call was answered: the external party is connected. */
+  /** The far half of a trunk call was answered: the external party ConnConnectedEv/CallCtlConnEstablishedEv (JDG, CallControlConnection ESTABLISHED). */
   farAnswered(callId: string): void {
     const call = this.calls.get(callId);
     const external = call?.connections.find((c) => !c.local && c.state !== "DISCONNECTED" && c.state !== "ESTABLISHED");
@@ -374,7 +386,7 @@ export class Cluster {
     this.monitoring.connected(call, external);
   }
 
-  /** The far half failed (busy, unknown): the external party fails; the caller hears busy until it hangs up. */
+  /** The far half failed (busy, unknown): the external party ConnFailedEv/CallCtlConnFailedEv with the cause; the caller hears busy until it hangs up (JDG CallCtlConnFailedEv). */
   farFailed(callId: string, cause: number): void {
     const call = this.calls.get(callId);
     const external = call?.connections.find((c) => !c.local && c.state !== "DISCONNECTED" && c.state !== "FAILED");
@@ -402,6 +414,7 @@ export class Cluster {
     return call;
   }
 
+  /** CallCtlTermConnHeldEv (JDG p.1276). */
   hold(callId: string, dn: string): void {
     const call = this.call(callId);
     const conn = this.connectionOf(call, dn);
@@ -410,6 +423,7 @@ export class Cluster {
     this.publish([this.stamp(call, { id: "CallCtlTermConnHeldEv", callId, address: dn, terminal: this.device(dn).terminal })], this.localAddresses(call));
   }
 
+  /** CallCtlTermConnTalkingEv, cause 214 UNHOLD on call-control events (JDG p.1276). */
   unhold(callId: string, dn: string): void {
     const call = this.call(callId);
     const conn = this.connectionOf(call, dn);
@@ -654,14 +668,14 @@ export class Cluster {
     return call.connections.filter((c) => c.state !== "DISCONNECTED" && c.state !== "FAILED");
   }
 
-  /** One party leaves a call of three or more; the others stay connected. */
+  /** One party leaves a call of three or more (its connection and terminal connection drop, cause 100); the others stay connected, no CallInvalidEv (JDG p.64 "Conference Scenarios"). */
   private dropParty(call: Call, conn: Connection): void {
     const addresses = this.localAddresses(call);
     this.publish(this.dropEvents(call, conn, JtapiCause.NORMAL), addresses);
     call.connections = call.connections.filter((c) => c !== conn);
   }
 
-  /** Clears the call: the dropping party first, then the others, then CallInvalidEv. */
+  /** Clears the call: the dropping party first, then the others, then CallInvalidEv (JDG p.1594, p.1284 two-party teardown). */
   private clear(call: Call, cause: number, first: string | null): void {
     const addresses = this.localAddresses(call);
     const order = [...call.connections].sort((a, b) => (a.address === first ? -1 : b.address === first ? 1 : 0));
