@@ -244,14 +244,12 @@ export class Normalizer {
         }
         return;
       case "RouteEvent":
-      case "RouteEv":
         if (this.serves(link, a) && !call.phases.has(a)) {
           call.phases.set(a, "ringing");
           emit({ kind: "routeRequest", time: e.time, dn: a, callId: e.callId, ...opt(call.calling), ...(call.called ? { dnis: call.called } : {}), callType: this.callType(false, call.calling) });
         }
         return;
       case "RouteUsedEvent":
-      case "RouteUsedEv":
         // a bridge that routes with RouteSession.selectRoute reports where the call went
         if (this.serves(link, a) && call.phases.has(a) && e.routeUsed) {
           // the call leaves the route point: its disconnect that follows is no release of its own

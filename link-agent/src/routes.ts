@@ -34,11 +34,11 @@ export class Redirects {
     const key = `${link}|${e.callId}`;
     const a = e.address;
     if (!a) return false;
-    if ((e.id === "RouteEvent" || e.id === "RouteEv") && serves(a)) {
+    if (e.id === "RouteEvent" && serves(a)) {
       this.waiting.add(`${key}|${a}`);
       return false; // the normalizer makes it a routeRequest
     }
-    if (e.id === "RouteEndEvent" || e.id === "RouteEndEv") {
+    if (e.id === "RouteEndEvent") {
       if (e.cause === RouteCause.ROUTING_TIMER_EXPIRED && serves(a) && call.phases.has(a)) this.defaults.set(key, { routePoint: a, left: false });
       return true;
     }
