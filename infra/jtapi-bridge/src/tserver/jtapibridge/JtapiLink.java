@@ -901,14 +901,18 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
         return list;
     }
 
-    /** The call's protocol id: "<cluster>-<provider start>-<CallManager id>-<global call id>", fixed at first sight. */
+    /** The call's protocol id: "<cluster>-<provider start>-<CallManager id>-<global call id>", fixed at first sight and kept across a CTIManager failover. */
     String callId(Call call) {
         synchronized (ids) {
             String id = ids.get(call);
             if (id != null) return id;
             CiscoCallID cid = call instanceof CiscoCall ? ((CiscoCall) call).getCallID() : null;
             id = cid != null ? callIdPrefix + cid.getCallManagerID() + "-" + cid.getGlobalCallID() : callIdPrefix + "x" + (++callSeq);
-            if (calls.containsKey(id)) id = id + "-" + (++callSeq); // a global call id seen before (CallManager restarted)
+            // a known (CallManager id, global call id) whose old Call object was never cleared is the same call seen
+            // again through a new Call object (a CTIManager failover, JDG p.216): it keeps its id, so its connID too
+            // (docs/switch-link.md, "Call identity"); a cleared call was forgotten, so a reused global call id is new
+            Call previous = calls.get(id);
+            if (previous != null && previous != call) ids.remove(previous);
             ids.put(call, id);
             calls.put(id, call);
             return id;
