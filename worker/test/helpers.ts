@@ -71,11 +71,24 @@ export class FakeAgent {
   /** The close code, once the control plane closed the socket. */
   closedWith: number | null = null;
   private seq = 0;
+  private keepalive: ReturnType<typeof setInterval>;
   private constructor(readonly ws: WebSocket) {
     ws.addEventListener("message", (m) => {
+      if (m.data === "pong") return;
       this.received.push(JSON.parse(String(m.data)) as SiteToAgent);
     });
-    ws.addEventListener("close", (e) => { this.closedWith = e.code; });
+    ws.addEventListener("close", (e) => { this.closedWith = e.code; clearInterval(this.keepalive); });
+    // the real agent pings every 3 s (link-agent/src/uplink.ts): without it a slow test is taken for a dead agent
+    this.keepalive = setInterval(() => { try { ws.send("ping"); } catch { /* closed */ } }, 3_000);
+  }
+
+  /** Waits for an ack of `upTo`; a socket the control plane closed meanwhile fails at once, saying why. */
+  private async acked(upTo: number): Promise<void> {
+    await until(() => {
+      if (this.received.some((m) => m.t === "ack" && m.upTo >= upTo)) return true;
+      if (this.closedWith !== null) throw new Error(`the control plane closed the uplink (${this.closedWith}) before acking ${upTo}: ${JSON.stringify(this.received.filter((m) => m.t === "error"))}`);
+      return false;
+    }, `ack of ${upTo}`);
   }
 
   static async connect(site: string, key: string, opts: { agentId?: string; stream?: string; links?: boolean } = {}): Promise<FakeAgent> {
@@ -94,7 +107,7 @@ export class FakeAgent {
     const from = this.seq + 1;
     this.seq += events.length;
     this.ws.send(JSON.stringify({ t: "events", from, events }));
-    await until(() => this.received.some((m) => m.t === "ack" && m.upTo >= this.seq), `ack of ${this.seq}`);
+    await this.acked(this.seq);
   }
 
   /** Sends events as one batch without waiting for the ack; returns the batch's sequence numbers. */
@@ -109,8 +122,7 @@ export class FakeAgent {
   async resend(from: number, ...events: SwitchEvent[]): Promise<void> {
     this.seq = Math.max(this.seq, from + events.length - 1);
     this.ws.send(JSON.stringify({ t: "events", from, events }));
-    const upTo = from + events.length - 1;
-    await until(() => this.received.some((m) => m.t === "ack" && m.upTo >= upTo), `ack of ${upTo}`);
+    await this.acked(from + events.length - 1);
   }
 
   async nextCommand(): Promise<Extract<SiteToAgent, { t: "command" }>> {
@@ -121,6 +133,7 @@ export class FakeAgent {
 
   /** Closes and lets the control plane finish what the close sets off (link down fan-out). */
   async close(): Promise<void> {
+    clearInterval(this.keepalive);
     this.ws.close(1000, "test done");
     await new Promise((r) => setTimeout(r, 100));
   }
