@@ -15,6 +15,7 @@ import type { JtapiEvent } from "../shared/switch-link.js";
 import { provisionDemo } from "./lib/provision.js";
 import { type Child, startChild, waitForHttp } from "./lib/processes.js";
 import { descendantsNamed, sample } from "./lib/proc-stats.js";
+import { profileIsolate } from "./lib/inspector-profile.js";
 import net from "node:net";
 
 const { values } = parseArgs({
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
     "cpu-prof": { type: "boolean", default: false },
     "no-relay": { type: "boolean", default: false },
+    runtime: { type: "string", default: "workerd" },
   },
 });
 const callers = Number(values.callers);
@@ -39,6 +41,8 @@ const registered = Math.min(phones, Math.max(Number(values.registered ?? phones)
 const sessions = Math.max(1, Number(values.sessions));
 const seconds = Number(values.seconds);
 const cpuProf = values["cpu-prof"];
+const runtime = values.runtime;
+if (runtime !== "workerd" && runtime !== "wrangler") throw new Error(`--runtime: workerd or wrangler, not ${runtime}`);
 /** The worker refuses admin tokens shorter than 32 characters. */
 const BENCH_ADMIN = "bench-admin-token-0123456789abcdef0123";
 const say = (line: string) => { if (!values.json) console.error(line); };
@@ -108,6 +112,9 @@ class Trail {
     if (list) list.push(name);
     else this.seen.set(k, [name]);
   }
+  describe(key: string, a: string, b: string): string {
+    return [a, b].map((dn) => `${dn} ${(this.seen.get(`${key}|${dn}`) ?? []).join(",") || "nothing"}`).join("; ");
+  }
   check(done: Array<{ key: string; a: string; b: string }>, expectA: string[], expectB: string[]): { lost: number; duplicated: number; reordered: number } {
     let lost = 0, duplicated = 0, reordered = 0;
     for (const { key, a, b } of done) {
@@ -151,16 +158,17 @@ async function run(driver: Driver, trail: Trail, expectA: string[], expectB: str
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         if (Date.now() >= end) break;
       }
+      let key: string | undefined;
       try {
-        const key = await timed(() => driver.make(site, a, b));
-        await driver.ringing(site, key, b);
-        await timed(() => driver.answer(site, key, b));
-        await timed(() => driver.release(site, key, a));
-        await driver.released(site, key, b);
-        done.push({ key, a, b });
+        const call = (key = await timed(() => driver.make(site, a, b)));
+        await driver.ringing(site, call, b);
+        await timed(() => driver.answer(site, call, b));
+        await timed(() => driver.release(site, call, a));
+        await driver.released(site, call, b);
+        done.push({ key: call, a, b });
       } catch (err) {
         failures++;
-        say(`  call failed: ${String((err as Error).message ?? err).slice(0, 200)}`);
+        say(`  call failed: ${String((err as Error).message ?? err).slice(0, 200)}${key ? ` (seen: ${trail.describe(key, a, b)})` : ""}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }
@@ -181,7 +189,8 @@ class Waiters {
   seen(key: string): void {
     const w = this.waiting.get(key);
     if (w) { this.waiting.delete(key); w(); } else this.recent.set(key, Date.now());
-    if (this.recent.size > 50_000) this.recent.clear();
+    // bounded: the oldest go first (clearing them all dropped events a caller was about to wait for)
+    if (this.recent.size > 200_000) for (const k of [...this.recent.keys()].slice(0, 50_000)) this.recent.delete(k);
   }
   wait(key: string, ms = 10_000): Promise<void> {
     if (this.recent.delete(key)) return Promise.resolve();
@@ -245,21 +254,29 @@ if (!values["no-relay"]) {
 
 // ---- 2. the whole system ----
 say(`system: ${phones} configured DNs per site, ${registered} registered by ${sessions} session(s), ${callers} callers on ${sites} site(s), ${seconds} s`);
-// wrangler dev as a child, as `npm start` runs it: its bundler broke when it ran inside this busy process
-const port = await new Promise<number>((resolve) => {
+const freePort = () => new Promise<number>((resolve) => {
   const probe = net.createServer().listen(0, "127.0.0.1", () => {
     const { port } = probe.address() as net.AddressInfo;
     probe.close(() => resolve(port));
   });
 });
+const port = await freePort();
+const inspectorPort = await freePort();
 // Durable Object storage in memory (/dev/shm) when the machine has it: on a disk shared with other
 // work, workerd's synchronous SQLite fsyncs measure the disk, not the T-Server
 const stateDir = existsSync("/dev/shm") ? mkdtempSync("/dev/shm/tserver-bench-state-") : join(dir, "state");
-const wrangler = startChild("wrangler", process.execPath, [
-  "node_modules/wrangler/bin/wrangler.js", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir,
-  "--var", `ADMIN_TOKEN:${BENCH_ADMIN}`, "--var", "LOG_LEVEL:error", "--show-interactive-dev-session=false", "--log-level", process.env.BENCH_WRANGLER_LOG ?? "error",
-], { env: { WRANGLER_SEND_METRICS: "false" }, logFile: join(dir, "wrangler.log") });
-children.unshift(wrangler); // stopped last
+// the control plane: one workerd running the deployable bundle (default), or `wrangler dev` as `npm start`
+// runs it (its reload proxy is a second workerd every request and WebSocket message crosses); either
+// as a child: wrangler's bundler broke when it ran inside this busy process
+const controlPlane = runtime === "wrangler"
+  ? startChild("wrangler", process.execPath, [
+    "node_modules/wrangler/bin/wrangler.js", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir,
+    "--var", `ADMIN_TOKEN:${BENCH_ADMIN}`, "--var", "LOG_LEVEL:error", "--show-interactive-dev-session=false", "--inspector-port", String(inspectorPort), "--log-level", process.env.BENCH_WRANGLER_LOG ?? "error",
+  ], { env: { WRANGLER_SEND_METRICS: "false" }, logFile: join(dir, "wrangler.log") })
+  : startChild("miniflare", process.execPath, [
+    "--import", "tsx", "scripts/lib/workerd-direct.ts", "--port", String(port), "--persist", stateDir, "--admin-token", BENCH_ADMIN, "--inspector-port", String(inspectorPort),
+  ], { env: { WRANGLER_SEND_METRICS: "false" }, logFile: join(dir, "workerd.log") });
+children.unshift(controlPlane); // stopped last
 const api = `http://127.0.0.1:${port}`;
 await waitForHttp(`${api}/v1/openapi.json`, 120_000);
 const t0Provision = Date.now();
@@ -367,12 +384,15 @@ const systemDriver: Driver = {
   released: (_s, key, b) => waiters.wait(`EventReleased|${key}|${b}`),
 };
 const workerdPids = descendantsNamed(process.pid, "workerd");
-const pids: Record<string, number> = { "bench client": process.pid, simulator: sim.proc.pid!, wrangler: wrangler.proc.pid!, ...Object.fromEntries(agents.map((a) => [a.name, a.proc.pid!])), ...Object.fromEntries(workerdPids.map((pid, i) => [workerdPids.length > 1 ? `workerd ${i + 1}` : "workerd", pid])) };
+const pids: Record<string, number> = { "bench client": process.pid, simulator: sim.proc.pid!, [controlPlane.name]: controlPlane.proc.pid!, ...Object.fromEntries(agents.map((a) => [a.name, a.proc.pid!])), ...Object.fromEntries(workerdPids.map((pid, i) => [workerdPids.length > 1 ? `workerd ${i + 1}` : "workerd", pid])) };
+// the worker's isolate (Worker and Durable Objects) profiled through the runtime's inspector
+const isolateProfile = cpuProf ? await profileIsolate(inspectorPort) : null;
 const system = await run(systemDriver, trail, ["EventDialing", "EventEstablished", "EventReleased"], ["EventRinging", "EventEstablished", "EventReleased"], pids, counters);
 system.lost += seqIssues.lost;
 system.duplicated += seqIssues.duplicated;
 system.reordered += seqIssues.reordered;
 results.system = system;
+if (isolateProfile) await isolateProfile.stop(`${profDir}/workerd-isolate-${Date.now()}.cpuprofile`);
 for (const ws of sockets) ws.close();
 
 // ---- report ----

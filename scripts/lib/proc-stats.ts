@@ -39,5 +39,6 @@ export function descendantsNamed(root: number, name: string): number[] {
     for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === root) return true;
     return false;
   };
-  return [...cmd].filter(([pid, c]) => c.includes(name) && isDescendant(pid)).map(([pid]) => pid);
+  // the program's own name (argv[0]), not a script's that contains it
+  return [...cmd].filter(([pid, c]) => (c.split("\0")[0] ?? "").split("/").at(-1) === name && isDescendant(pid)).map(([pid]) => pid);
 }

@@ -15,6 +15,10 @@ const IDLE_WITHOUT_SOCKET_MS = 10 * 60_000;
 export const CLIENT_PING_MS = 30_000;
 /** A socket silent this long (no ping, no message) is taken for dead and closed 4408. */
 export const CLIENT_SILENCE_MS = 90_000;
+/** The count-based prune deletes in steps of this many events (retention is RETENTION_EVENTS to RETENTION_EVENTS + PRUNE_STEP). */
+const PRUNE_STEP = 100;
+/** referenceIDs reserved per storage write. */
+const REFERENCE_BLOCK = 1000;
 /** How many agent streams a session remembers its position in (sites x agents it hears from). */
 const STREAMS_REMEMBERED = 16;
 
@@ -24,6 +28,12 @@ export class Session extends DurableObject<Env> {
   private state: "none" | "open" | "ended" = "none";
   private nextSeq = 1;
   private nextReferenceID = 1;
+  /** referenceIDs below this are reserved in storage: one write per REFERENCE_BLOCK requests, not one per request. */
+  private referenceReserved = 1;
+  /** The agent streams' positions (a copy of meta 'streams', read once). */
+  private streams: Record<string, number> | null = null;
+  /** The seq below which the count-based prune last deleted. */
+  private prunedBelow = 0;
   /** The key that created the session: only it reaches the session (another key finds no such session). */
   private owner = "";
 
@@ -39,7 +49,8 @@ export class Session extends DurableObject<Env> {
         if (r.k === "tenant") this.tenant = r.v;
         if (r.k === "sessionId") this.sessionId = r.v;
         if (r.k === "state") this.state = r.v as Session["state"];
-        if (r.k === "nextReferenceID") this.nextReferenceID = Number(r.v);
+        // a restart skips what was left of the reserved block: referenceIDs stay unique, never reused
+        if (r.k === "nextReferenceID") this.nextReferenceID = this.referenceReserved = Number(r.v);
         if (r.k === "owner") this.owner = r.v;
       }
       const top = sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM events").toArray()[0];
@@ -85,7 +96,10 @@ export class Session extends DurableObject<Env> {
     if (!this.isOpen(keyId)) return null;
     const id = referenceID ?? this.nextReferenceID;
     this.nextReferenceID = Math.max(this.nextReferenceID, id + 1);
-    this.setMeta("nextReferenceID", this.nextReferenceID);
+    if (this.nextReferenceID > this.referenceReserved) {
+      this.referenceReserved = this.nextReferenceID + REFERENCE_BLOCK;
+      this.setMeta("nextReferenceID", this.referenceReserved);
+    }
     if (this.ctx.getWebSockets().length === 0) void this.armIdleEnd();
     return id;
   }
@@ -114,7 +128,8 @@ export class Session extends DurableObject<Env> {
       delete streams[from.stream];
       streams[from.stream] = Math.max(seen, ...from.seqs);
       const keep = Object.keys(streams).slice(-STREAMS_REMEMBERED);
-      this.setMeta("streams", JSON.stringify(Object.fromEntries(keep.map((k) => [k, streams[k]]))));
+      this.streams = Object.fromEntries(keep.map((k) => [k, streams[k]!]));
+      this.setMeta("streams", JSON.stringify(this.streams));
       events = fresh;
     }
     const now = Date.now();
@@ -124,7 +139,6 @@ export class Session extends DurableObject<Env> {
       this.ctx.storage.sql.exec("INSERT INTO events (seq, at, body) VALUES (?, ?, ?)", ordered.seq!, now, JSON.stringify(ordered));
       return ordered;
     });
-    this.setMeta("nextSeq", this.nextSeq);
     this.prune(now);
     const frame = JSON.stringify(numbered.length === 1 ? numbered[0] : numbered);
     for (const ws of this.ctx.getWebSockets()) {
@@ -134,19 +148,30 @@ export class Session extends DurableObject<Env> {
   }
 
   private streamPositions(): Record<string, number> {
-    const row = this.ctx.storage.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'streams'").toArray()[0];
-    return row ? (JSON.parse(row.v) as Record<string, number>) : {};
+    if (!this.streams) {
+      const row = this.ctx.storage.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'streams'").toArray()[0];
+      this.streams = row ? (JSON.parse(row.v) as Record<string, number>) : {};
+    }
+    return this.streams;
   }
 
 
   private lastAgePrune = 0;
 
-  /** Both deletes seek an index (seq, at); the age one runs at most once a minute (issue 13: a full scan per delivery). */
+  /**
+   * Both deletes seek an index (seq, at); the count one runs every PRUNE_STEP events, the age one at
+   * most once a minute (issue 13: a full scan, then a statement, per delivery).
+   */
   private prune(now: number): void {
     const oldestKept = this.nextSeq - RETENTION_EVENTS;
-    if (oldestKept > 1) this.ctx.storage.sql.exec("DELETE FROM events WHERE seq < ?", oldestKept);
+    if (oldestKept > 1 && oldestKept - this.prunedBelow >= PRUNE_STEP) {
+      this.prunedBelow = oldestKept;
+      this.ctx.storage.sql.exec("DELETE FROM events WHERE seq < ?", oldestKept);
+    }
     if (now - this.lastAgePrune < 60_000) return;
     this.lastAgePrune = now;
+    // the table may end up empty: the next seq is kept where MAX(seq) cannot tell it
+    this.setMeta("nextSeq", this.nextSeq);
     this.ctx.storage.sql.exec("DELETE FROM events WHERE at < ?", now - RETENTION_MS);
   }
 

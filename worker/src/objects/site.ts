@@ -36,6 +36,8 @@ const SECRET_MASK = "********";
 const FAN_OUT = 64;
 /** A batch whose Dn or Session work failed this many times in a row is applied without the failing parts, then repaired by a resync. */
 const MAX_APPLY_ATTEMPTS = 3;
+/** The most events one drain of the inbox applies at once. */
+const MAX_COALESCED_EVENTS = 2000;
 
 export class Site extends DurableObject<Env> {
   private tenant = "";
@@ -68,6 +70,8 @@ export class Site extends DurableObject<Env> {
   private current: Promise<void> = Promise.resolve();
   /** DNs with a command sent to the active agent since it became active: they hear when that agent goes. */
   private commandDns = new Set<string>();
+  /** Per agent socket, the batches received and not yet applied (a drain of them is queued). */
+  private inbox = new Map<WebSocket, SalvagedEvents[]>();
   /** Event work queued or running (serial): the agents are not silent while it lasts. */
   private working = 0;
 
@@ -335,7 +339,19 @@ export class Site extends DurableObject<Env> {
     if (parsed.t === "hello") return this.onHello(ws, att, parsed);
     if (!att.agentId) return this.refuse(ws, "send hello first");
     ws.serializeAttachment(att);
-    return this.serial(() => this.onEvents(ws, parsed as SalvagedEvents));
+    // batches that arrive while earlier ones are applied wait in the inbox and are applied together:
+    // under load, one round of Dn and Session calls per drain instead of one per batch (issue 13)
+    const waiting = this.inbox.get(ws);
+    if (waiting) {
+      waiting.push(parsed);
+      return;
+    }
+    this.inbox.set(ws, [parsed]);
+    return this.serial(async () => {
+      const batches = this.inbox.get(ws) ?? [];
+      this.inbox.delete(ws);
+      for (const batch of coalesce(batches, MAX_COALESCED_EVENTS)) await this.onEvents(ws, batch);
+    });
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
@@ -724,6 +740,17 @@ function salvageBatch(raw: unknown): SalvagedEvents | null {
   const r = raw as { t?: unknown; from?: unknown; events?: unknown };
   if (r.t !== "events" || typeof r.from !== "number" || !Number.isInteger(r.from) || r.from < 1 || !Array.isArray(r.events) || r.events.length === 0) return null;
   return { t: "events", from: r.from, events: r.events.map((e) => { const p = SwitchEvent.safeParse(e); return p.success ? p.data : null; }) };
+}
+
+/** Joins consecutive batches (each starting where the previous ended) into batches of at most `max` events; a resend or a gap starts a new one. */
+export function coalesce(batches: SalvagedEvents[], max: number): SalvagedEvents[] {
+  const out: SalvagedEvents[] = [];
+  for (const b of batches) {
+    const last = out.at(-1);
+    if (last && b.from === last.from + last.events.length && last.events.length + b.events.length <= max) last.events = [...last.events, ...b.events];
+    else out.push({ ...b, events: [...b.events] });
+  }
+  return out;
 }
 
 async function inChunks<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
