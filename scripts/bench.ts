@@ -17,6 +17,7 @@ import { type Child, startChild, waitForHttp } from "./lib/processes.js";
 import { descendantsNamed, sample } from "./lib/proc-stats.js";
 import { profileIsolate } from "./lib/inspector-profile.js";
 import net from "node:net";
+import { execFileSync } from "node:child_process";
 
 const { values } = parseArgs({
   options: {
@@ -73,6 +74,8 @@ process.on("uncaughtException", abort);
 process.on("unhandledRejection", abort);
 process.on("SIGINT", () => abort("interrupted"));
 process.on("SIGTERM", () => abort("terminated"));
+
+execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "link-agent/tsconfig.build.json"], { stdio: "inherit" });
 
 // ---- the simulator, shared by both runs ----
 const simConfig = { clusters: siteNames.map((name, s) => ({ name, numberPrefixes: [String(s + 2)], users: [{ user: "tserver", password: "bench" }], devices: numbersOf(s).map((dn) => ({ dn, kind: "phone" })) })) };
@@ -291,7 +294,8 @@ for (const site of siteNames) {
     site, agentId: `bench-agent-${site}`, controlPlane: { url: api, linkKey: keys.link[site] },
     links: [{ name: "link-1", host: c.linkHost, port: c.linkPort, user: "tserver", password: "bench" }], optionsWaitMs: 0, log: { level: "error" },
   }));
-  const agent = node("link-agent/src/main.ts", ["--config", `${dir}/agent-${site}.json`]);
+  // the agent as it ships (docs/deploying.md): the JavaScript `npm run build:link-agent` makes, run by node
+  const agent = startChild("link-agent", process.execPath, [...(cpuProf ? ["--cpu-prof", "--cpu-prof-dir", profDir] : []), "dist/link-agent/link-agent/src/main.js", "--config", `${dir}/agent-${site}.json`], { env: { LOG_LEVEL: "error" } });
   agent.name = `link agent ${site}`;
   children.push(agent);
   agents.push(agent);
