@@ -4,6 +4,7 @@
 // A step with an op and no request is a command the control plane sends of its own, triggered by the step
 // before (startMonitor): the fake switch answers it, and only then plays the step's events.
 import { createHash } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TEvent } from "../../shared/client-api.js";
 import type { Snapshot, SwitchOp } from "../../shared/switch-link.js";
@@ -52,7 +53,7 @@ function ids(g: Golden) {
 /** Waits until the expected events appeared in order after `mark`; returns the events of the step. */
 async function expectStep(s: ClientSession, mark: number, expected: Array<Record<string, unknown>>, resolve: (v: unknown) => unknown, what: string): Promise<void> {
   const want = expected.map((e) => Object.fromEntries(Object.entries(e).map(([k, v]) => [k, resolve(v)])));
-  const matches = (e: TEvent, w: Record<string, unknown>) => Object.entries(w).every(([k, v]) => e[k] === v);
+  const matches = (e: TEvent, w: Record<string, unknown>) => Object.entries(w).every(([k, v]) => isDeepStrictEqual(e[k], v));
   const end = Date.now() + 10_000;
   for (;;) {
     const got = s.events.slice(mark);

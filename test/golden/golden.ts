@@ -37,8 +37,12 @@ export interface Golden {
   source: string;
   notes?: string;
   addresses: Array<{ address: string; kind: Snapshot["addresses"][number]["kind"] }>;
-  /** Calling and called address of each call, as JTAPI's CallControlCall reports them on every event. */
-  calls: Record<string, { calling: string | null; called: string | null }>;
+  /**
+   * Calling and called address of each call, as JTAPI's CallControlCall reports them on every event. A name
+   * with `same` is that call once its addresses changed (a single-step transfer): its events carry the
+   * call's id with the new addresses.
+   */
+  calls: Record<string, { calling: string | null; called: string | null; same?: string }>;
   steps: GoldenStep[];
 }
 
@@ -72,9 +76,10 @@ export function eventOf(g: Golden, line: string, callIds: (call: string) => stri
   const address = rest[0] && !rest[0].includes("=") ? rest.shift() : undefined;
   if (address) e.address = address;
   if (call !== "-") {
-    e.callId = callIds(call);
     const info = g.calls[call];
     if (!info) throw new Error(`golden ${g.name}: no call ${call} in "calls"`);
+    if (info.same && !g.calls[info.same]) throw new Error(`golden ${g.name}: no call ${info.same} in "calls"`);
+    e.callId = callIds(info.same ?? call);
     e.callingAddress = info.calling;
     e.calledAddress = info.called;
   }
