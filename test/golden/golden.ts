@@ -20,7 +20,7 @@ export interface GoldenStep {
    */
   op?: SwitchOp;
   /** The switch's answer to `op` (default ok, {}). */
-  answer?: { ok: true; result?: Record<string, unknown> } | { ok: false; error: { exception: string; message: string } };
+  answer?: { ok: true; result?: Record<string, unknown> } | { ok: false; error: { exception: string; message: string; errorCode?: number; errorName?: string } };
   /** Events the switch sends (after its answer, when there is a request). */
   switch?: string[];
   /** The CTIManager fails over: the link drops, and the switch's next snapshot has these calls. */
