@@ -78,6 +78,7 @@ describe("golden traces end to end (fake switch -> link agent -> worker -> clien
       const arm = (step: GoldenStep, withEvents: boolean) => {
         const seen: unknown[] = [];
         const opName = step.op!.op;
+        if (sw.answers[opName]) throw new Error(`golden ${g.name}: "${step.what}": two steps wait for ${opName} at once`);
         const events = () => expand(g, step.switch ?? []).map((line) => eventOf(g, line, callId));
         sw.answers[opName] = (req) => {
           seen.push(req);

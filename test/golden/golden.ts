@@ -78,8 +78,7 @@ export function eventOf(g: Golden, line: string, callIds: (call: string) => stri
   if (call !== "-") {
     const info = g.calls[call];
     if (!info) throw new Error(`golden ${g.name}: no call ${call} in "calls"`);
-    if (info.same && !g.calls[info.same]) throw new Error(`golden ${g.name}: no call ${info.same} in "calls"`);
-    e.callId = callIds(info.same ?? call);
+    e.callId = callIds(sameCall(g, call));
     e.callingAddress = info.calling;
     e.calledAddress = info.called;
   }
@@ -95,7 +94,7 @@ export function eventOf(g: Golden, line: string, callIds: (call: string) => stri
     if (k === "cause") e.cause = Number(v);
     else if (k === "meta") e.metaCode = Number(v);
     else if (k === "oos") e.oosCause = Number(v);
-    else if (k === "transferred") e.transferredCallId = callIds(v);
+    else if (k === "transferred") e.transferredCallId = callIds(sameCall(g, v));
     else if (k === "routeUsed") e.routeUsed = v;
     else if (k === "addressType") e.addressType = Number(v);
     else if (k === "monitorType") e.monitorType = Number(v);
@@ -112,6 +111,13 @@ export function eventOf(g: Golden, line: string, callIds: (call: string) => stri
     else throw new Error(`golden ${g.name}: unknown attribute "${k}"`);
   }
   return e;
+}
+
+/** The JTAPI call a trace's call name stands for (itself, or the call it is with new addresses: `same`). */
+function sameCall(g: Golden, name: string): string {
+  const same = g.calls[name]?.same;
+  if (same && !g.calls[same]) throw new Error(`golden ${g.name}: no call ${same} in "calls"`);
+  return same ?? name;
 }
 
 /** The calls a golden trace's text names ("Call1", ...), so that a replay can give them ids of its own. */
