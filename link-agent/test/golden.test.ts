@@ -1,6 +1,7 @@
 // Golden traces (test/golden/*.json, transcribed from Cisco's guides) replayed through the normalizer:
-// each step's events give exactly the step's facts. The agent's own requests are told to the normalizer
-// as the CommandRunner tells it (an accepted switch op); refused ones are not.
+// each step's events give exactly the step's facts. The agent's own requests, those of a client and those
+// the control plane sends of its own (startMonitor), are told to the normalizer as the CommandRunner tells
+// it (the accepted switch op with the switch's result); refused ones are not.
 import { describe, expect, it } from "vitest";
 import type { SwitchEvent } from "../../shared/uplink.js";
 import { Normalizer } from "../src/normalizer.js";
@@ -23,7 +24,7 @@ describe("golden traces through the normalizer", () => {
             }
           }
         }
-        if (step.op && (step.answer?.ok ?? true)) normalizer.switchAccepted("link-1", step.op);
+        if (step.op && (step.answer?.ok ?? true)) normalizer.switchAccepted("link-1", step.op, step.answer?.ok ? (step.answer.result ?? {}) : {});
         for (const line of expand(g, step.switch ?? [])) normalizer.apply("link-1", eventOf(g, line), (e) => out.push(e));
         const facts = out.map(({ time: _t, ...rest }) => rest);
         expect(facts, step.what).toEqual(step.facts);

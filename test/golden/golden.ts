@@ -8,11 +8,19 @@ import type { JtapiEvent, Snapshot, SwitchOp } from "../../shared/switch-link.js
 export interface GoldenStep {
   /** What this step is, in the guide's words. */
   what: string;
-  /** A client request (connIDs as "$<call>"), which the worker turns into `op` for the switch. */
+  /**
+   * A client request (connIDs as "$<call>"), which the worker turns into `op` for the switch; some requests
+   * are answered by the control plane alone (no `op`).
+   */
   request?: Record<string, unknown>;
+  /**
+   * The switch request the step starts with. With `request`, the request's; without it, a command the
+   * control plane sends of its own, triggered by the previous steps' events (startMonitor when the armed
+   * agent's call is established): the switch answers it, then sends `switch`.
+   */
   op?: SwitchOp;
   /** The switch's answer to `op` (default ok, {}). */
-  answer?: { ok: true; result?: Record<string, unknown> } | { ok: false; error: { exception: string; message: string } };
+  answer?: { ok: true; result?: Record<string, unknown> } | { ok: false; error: { exception: string; message: string; errorCode?: number; errorName?: string } };
   /** Events the switch sends (after its answer, when there is a request). */
   switch?: string[];
   /** The CTIManager fails over: the link drops, and the switch's next snapshot has these calls. */
@@ -29,8 +37,12 @@ export interface Golden {
   source: string;
   notes?: string;
   addresses: Array<{ address: string; kind: Snapshot["addresses"][number]["kind"] }>;
-  /** Calling and called address of each call, as JTAPI's CallControlCall reports them on every event. */
-  calls: Record<string, { calling: string | null; called: string | null }>;
+  /**
+   * Calling and called address of each call, as JTAPI's CallControlCall reports them on every event. A name
+   * with `same` is that call once its addresses changed (a single-step transfer): its events carry the
+   * call's id with the new addresses.
+   */
+  calls: Record<string, { calling: string | null; called: string | null; same?: string }>;
   steps: GoldenStep[];
 }
 
@@ -52,7 +64,10 @@ export function snapshotOf(g: Golden, calls: Snapshot["calls"] = []): Snapshot {
 /**
  * One event line: "<call> <EventId> [address] [key=value ...]", or "- <EventId> <address> ..." for an
  * event of no call (service events). Keys: cause, meta (metaCode), transferred (transferredCallId),
- * oos (oosCause), routeUsed. Terminal connection events of this cluster's addresses name the terminal.
+ * oos (oosCause), routeUsed, addressType, monitorType, tone (toneDirection), target (targetAddress) and
+ * initiator (initiatorAddress) with initiatorType (initiatorAddressType). Terminal connection, Cisco
+ * terminal connection and RTP events of this cluster's addresses name the terminal, and so do a target
+ * or an initiator of them (targetTerminal, initiatorTerminal).
  */
 export function eventOf(g: Golden, line: string, callIds: (call: string) => string = (c) => c): JtapiEvent {
   const [call, id, ...rest] = line.trim().split(/\s+/);
@@ -61,25 +76,48 @@ export function eventOf(g: Golden, line: string, callIds: (call: string) => stri
   const address = rest[0] && !rest[0].includes("=") ? rest.shift() : undefined;
   if (address) e.address = address;
   if (call !== "-") {
-    e.callId = callIds(call);
     const info = g.calls[call];
     if (!info) throw new Error(`golden ${g.name}: no call ${call} in "calls"`);
+    e.callId = callIds(sameCall(g, call));
     e.callingAddress = info.calling;
     e.calledAddress = info.called;
   }
-  const local = address ? g.addresses.find((a) => a.address === address) : undefined;
-  if (local && (id.includes("TermConn") || id.startsWith("CiscoTerm"))) e.terminal = terminalOf(local.address, local.kind);
+  const terminalOfLocal = (dn: string) => {
+    const local = g.addresses.find((a) => a.address === dn);
+    return local ? terminalOf(local.address, local.kind) : undefined;
+  };
+  const terminal = address ? terminalOfLocal(address) : undefined;
+  if (terminal && (id.includes("TermConn") || id.startsWith("CiscoTerm") || id.startsWith("CiscoRTP"))) e.terminal = terminal;
   for (const kv of rest) {
     const [k, v] = kv.split("=");
     if (!k || v === undefined) throw new Error(`golden ${g.name}: bad attribute "${kv}" in "${line}"`);
     if (k === "cause") e.cause = Number(v);
     else if (k === "meta") e.metaCode = Number(v);
     else if (k === "oos") e.oosCause = Number(v);
-    else if (k === "transferred") e.transferredCallId = callIds(v);
+    else if (k === "transferred") e.transferredCallId = callIds(sameCall(g, v));
     else if (k === "routeUsed") e.routeUsed = v;
+    else if (k === "addressType") e.addressType = Number(v);
+    else if (k === "monitorType") e.monitorType = Number(v);
+    else if (k === "tone") e.toneDirection = Number(v);
+    else if (k === "target") {
+      e.targetAddress = v;
+      const t = terminalOfLocal(v);
+      if (t) e.targetTerminal = t;
+    } else if (k === "initiator") {
+      e.initiatorAddress = v;
+      const t = terminalOfLocal(v);
+      if (t) e.initiatorTerminal = t;
+    } else if (k === "initiatorType") e.initiatorAddressType = Number(v);
     else throw new Error(`golden ${g.name}: unknown attribute "${k}"`);
   }
   return e;
+}
+
+/** The JTAPI call a trace's call name stands for (itself, or the call it is with new addresses: `same`). */
+function sameCall(g: Golden, name: string): string {
+  const same = g.calls[name]?.same;
+  if (same && !g.calls[same]) throw new Error(`golden ${g.name}: no call ${same} in "calls"`);
+  return same ?? name;
 }
 
 /** The calls a golden trace's text names ("Call1", ...), so that a replay can give them ids of its own. */

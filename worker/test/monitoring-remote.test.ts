@@ -137,14 +137,20 @@ describe("F2: a CTI port's monitor call handed to a supervisor on another site",
     const { a, b, session } = await setUp("f2-bib");
     const sup = await session("site-a", "1901");
     const agent = await session("site-a", "1002");
+    const both = await session("site-a", "1901", "1002");
     await sup.request({ request: "RequestMonitorNextCall", thisDN: "1901", otherDN: "1002" });
     const start = await monitoredCall(a, "1901");
     await a.send({ kind: "result", time: now(), dn: "1002", commandId: start.id, ok: false, errorCode: 58, errorMessage: "ResourceUnavailableException (CTIERR_BIB_RESOURCE_NOT_AVAILABLE): no built-in bridge" });
     for (const s of [sup, agent]) {
       expect(await waitEvent(s.stream, "EventMonitoringCancelled")).toMatchObject({ thisDN: "1901", otherDN: "1002", extensions: { ErrorCode: 58, ErrorMessage: expect.stringContaining("CTIERR_BIB_RESOURCE_NOT_AVAILABLE") } });
     }
+    // a session on both DNs hears it once: counted once a later event of the agent's call reached it
+    await a.send({ kind: "released", time: now(), dn: "1002", callId: "c1", cause: "normal" });
+    await waitEvent(both.stream, "EventReleased", "1002");
+    expect(named(both.stream.events, "EventMonitoringCancelled")).toHaveLength(1);
     await sup.stream.close();
     await agent.stream.close();
+    await both.stream.close();
     await a.close();
     await b.close();
   });

@@ -478,14 +478,15 @@ export class Dn extends DurableObject<Env> {
     this.saveMeta();
   }
 
-  /** On the monitoring DN: the switch refused to start the monitor call; its clients hear why. */
-  async monitorFailed(agentDN: string, errorCode: number, errorMessage: string): Promise<void> {
+  /** On the monitoring DN: the switch refused to start the monitor call; its clients hear why. Returns the sessions told. */
+  async monitorFailed(agentDN: string, errorCode: number, errorMessage: string): Promise<string[]> {
     const identity = this.meta.identity;
-    if (!identity) return;
+    if (!identity) return [];
     if (this.meta.monitoring === agentDN) this.meta.monitoring = undefined;
     this.meta.handOff = undefined;
     this.saveMeta();
     await this.deliverToAll({ event: "EventMonitoringCancelled", site: identity.site, time: new Date().toISOString(), thisDN: identity.number, otherDN: agentDN, extensions: { ErrorCode: errorCode, ErrorMessage: errorMessage } });
+    return [...this.sessions];
   }
 
   /** Sessions of this DN not in `skip` (they heard it from the other DN already). */
@@ -519,8 +520,9 @@ export class Dn extends DurableObject<Env> {
     delete this.meta.monitorCommands![commandId];
     this.saveMeta();
     const monitor = dnStub(this.env, identity.tenant, identity.site, by);
-    await monitor.monitorFailed(identity.number, errorCode, errorMessage);
-    await this.deliverToAll({ event: "EventMonitoringCancelled", site: identity.site, time: new Date().toISOString(), thisDN: by, otherDN: identity.number, extensions: { ErrorCode: errorCode, ErrorMessage: errorMessage } });
+    // a session registered on both DNs hears it once, as it hears EventMonitoringNextCall (PSDK: one event to the clients of both)
+    const told = await monitor.monitorFailed(identity.number, errorCode, errorMessage);
+    await this.deliverToOthers(told, { event: "EventMonitoringCancelled", site: identity.site, time: new Date().toISOString(), thisDN: by, otherDN: identity.number, extensions: { ErrorCode: errorCode, ErrorMessage: errorMessage } });
   }
 
   private monitorResult(idx: number, ev: Extract<DnSwitchEvent, { kind: "result" }>, _out: Delivery[]): boolean {
