@@ -8,7 +8,8 @@
 // uplink dropped, uplink stalled, switch links dropped, the client's socket killed silently (it
 // reconnects with ?after=), kill -9 of the control plane while calls are in flight (the worker's
 // workerd, then wrangler's whole tree; started again on the same state, the client reconnects with
-// ?after=). `--only <text>` keeps the fault kinds whose name contains it. Per fault it prints: the switch's calls and the events they should
+// ?after=). The control plane runs under wrangler dev, which reloads the worker (closing every socket)
+// when its sources change: edit nothing under worker/ or shared/ during a run. `--only <text>` keeps the fault kinds whose name contains it. Per fault it prints: the switch's calls and the events they should
 // produce for the client, the events received, lost, duplicated, out of order, and the seconds from the
 // end of the fault until every DN's state at the T-Server matched the switch.
 // Calls are placed only while the observer (the agent and its switch links) is up: a call the switch
@@ -39,6 +40,16 @@ process.env.WRANGLER_SEND_METRICS = "false";
 const persistTo = mkdtempSync(join(tmpdir(), "tserver-chaos-state-"));
 const stack = await startStack({ tenant: "demo", startAgents: false, persistTo });
 const controlPlane = stack.controlPlane!;
+// stopped from outside (a test's timeout, Ctrl-C): take wrangler's tree and the agent down with us
+let agentProc: Child | undefined;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => void (async () => {
+    await agentProc?.stop("SIGKILL").catch(() => undefined);
+    await controlPlane.crash().catch(() => undefined);
+    rmSync(persistTo, { recursive: true, force: true });
+    process.exit(1);
+  })());
+}
 const workerd = new URL(stack.api);
 
 // ---- the uplink proxy ----
@@ -71,7 +82,7 @@ writeFileSync(configPath, JSON.stringify({
 }), { mode: 0o600 });
 let agent: Child;
 const startAgent = async () => {
-  agent = startChild("agent site-a", process.execPath, ["--import", "tsx", "link-agent/src/main.ts", "--config", configPath], { logFile: join(stack.dir, "chaos-agent.log") });
+  agent = agentProc = startChild("agent site-a", process.execPath, ["--import", "tsx", "link-agent/src/main.ts", "--config", configPath], { logFile: join(stack.dir, "chaos-agent.log") });
   await waitForLink(stack.api, stack.keys.client, "site-a", true, 30_000);
 };
 await startAgent();
@@ -81,6 +92,13 @@ const session = await ClientSession.open(stack.client());
 await session.register("site-a", ...DNS);
 let lastSeq = 0;
 const seen = () => { for (const e of session.events) if (e.seq && e.seq > lastSeq) lastSeq = e.seq; };
+/** A client resumes a stream that closed under it (as a desktop would): with ?after= the last seq it saw. */
+async function ensureStream(): Promise<void> {
+  if (session.ws.readyState !== 3) return;
+  seen();
+  console.warn(`the client's event socket had closed outside a fault: reconnected with ?after=${lastSeq}`);
+  await session.connect(lastSeq);
+}
 
 // ---- the load ----
 const sim = (method: string, path: string, body?: unknown) => stack.simControl(method, path, body);
@@ -220,6 +238,7 @@ try {
     // the events of this window: everything after `from`, deduplicated by seq (a replay after a socket
     // kill repeats seqs); waited for until all are there, or 10 s
     const windowEvents = () => { const bySeq = new Map<number, TEvent>(); for (const e of session.events.slice(from)) if (e.seq) bySeq.set(e.seq, e); return [...bySeq.values()]; };
+    await ensureStream();
     const settleUntil = Date.now() + 10_000;
     while (judge(windowEvents(), calls).lost > 0 && Date.now() < settleUntil) await sleep(50);
     const verdict = judge(windowEvents(), calls);
