@@ -1,17 +1,23 @@
-// npm run chaos -- --faults 100 [--calls-per-fault 3] [--stall-seconds 20]  |  npm run chaos -- --outage-seconds 600
-// A fault campaign (issue 12) on the whole system: the simulator, workerd, a link agent for site-a whose
-// uplink goes through a TCP proxy this script controls, and a client session registered on the DNs of
-// the load. A steady load of calls (people at phones: off-hook and dial, answer, hang up, through the
-// simulator's control API) runs between faults; the faults rotate: kill -9 of the link agent (then
-// restarted), uplink dropped, uplink stalled, switch links dropped, the client's socket killed silently
-// (it reconnects with ?after=). Per fault it prints: the switch's calls and the events they should
+// npm run chaos -- --faults 100 [--calls-per-fault 3] [--stall-seconds 20] [--only "control plane"]
+//   |  npm run chaos -- --outage-seconds 600
+// A fault campaign (issue 12) on the whole system: the simulator, the control plane as `npm start` runs
+// it (wrangler dev, its state persisted in a directory), a link agent for site-a whose uplink goes
+// through a TCP proxy this script controls, and a client session registered on the DNs of the load. A
+// steady load of calls (people at phones: off-hook and dial, answer, hang up, through the simulator's
+// control API) runs between faults; the faults rotate: kill -9 of the link agent (then restarted),
+// uplink dropped, uplink stalled, switch links dropped, the client's socket killed silently (it
+// reconnects with ?after=), kill -9 of the control plane while calls are in flight (the worker's
+// workerd, then wrangler's whole tree; started again on the same state, the client reconnects with
+// ?after=). The control plane runs under wrangler dev, which reloads the worker (closing every socket)
+// when its sources change: edit nothing under worker/ or shared/ during a run. `--only <text>` keeps the fault kinds whose name contains it. Per fault it prints: the switch's calls and the events they should
 // produce for the client, the events received, lost, duplicated, out of order, and the seconds from the
 // end of the fault until every DN's state at the T-Server matched the switch.
 // Calls are placed only while the observer (the agent and its switch links) is up: a call the switch
 // handles while no agent watches produces no JTAPI event anyone could acknowledge (the snapshot then
 // repairs the state, docs/uplink.md); what is measured is that nothing acknowledged is lost or doubled.
 import net from "node:net";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClientSession, startStack, waitForLink } from "../test/e2e/harness.js";
 import { startChild, type Child } from "./lib/processes.js";
@@ -24,12 +30,26 @@ const CALLS = arg("calls-per-fault", 3);
 const STALL_S = arg("stall-seconds", 10);
 /** --outage-seconds N: instead of the rotation, one uplink outage of N s (connections refused) under continuous load. */
 const OUTAGE_S = arg("outage-seconds", 0);
+const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1]! : "";
 const PAIRS: Array<[string, string]> = [["1003", "1004"], ["1001", "1002"]];
 const DNS = PAIRS.flat();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 process.env.WRANGLER_SEND_METRICS = "false";
-const stack = await startStack({ tenant: "demo", startAgents: false });
+// the control plane's Durable Object state, kept across its restarts (as .local/state is under npm start)
+const persistTo = mkdtempSync(join(tmpdir(), "tserver-chaos-state-"));
+const stack = await startStack({ tenant: "demo", startAgents: false, persistTo });
+const controlPlane = stack.controlPlane!;
+// stopped from outside (a test's timeout, Ctrl-C): take wrangler's tree and the agent down with us
+let agentProc: Child | undefined;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => void (async () => {
+    await agentProc?.stop("SIGKILL").catch(() => undefined);
+    await controlPlane.crash().catch(() => undefined);
+    rmSync(persistTo, { recursive: true, force: true });
+    process.exit(1);
+  })());
+}
 const workerd = new URL(stack.api);
 
 // ---- the uplink proxy ----
@@ -62,7 +82,7 @@ writeFileSync(configPath, JSON.stringify({
 }), { mode: 0o600 });
 let agent: Child;
 const startAgent = async () => {
-  agent = startChild("agent site-a", process.execPath, ["--import", "tsx", "link-agent/src/main.ts", "--config", configPath], { logFile: join(stack.dir, "chaos-agent.log") });
+  agent = agentProc = startChild("agent site-a", process.execPath, ["--import", "tsx", "link-agent/src/main.ts", "--config", configPath], { logFile: join(stack.dir, "chaos-agent.log") });
   await waitForLink(stack.api, stack.keys.client, "site-a", true, 30_000);
 };
 await startAgent();
@@ -72,6 +92,13 @@ const session = await ClientSession.open(stack.client());
 await session.register("site-a", ...DNS);
 let lastSeq = 0;
 const seen = () => { for (const e of session.events) if (e.seq && e.seq > lastSeq) lastSeq = e.seq; };
+/** A client resumes a stream that closed under it (as a desktop would): with ?after= the last seq it saw. */
+async function ensureStream(): Promise<void> {
+  if (session.ws.readyState !== 3) return;
+  seen();
+  console.warn(`the client's event socket had closed outside a fault: reconnected with ?after=${lastSeq}`);
+  await session.connect(lastSeq);
+}
 
 // ---- the load ----
 const sim = (method: string, path: string, body?: unknown) => stack.simControl(method, path, body);
@@ -144,7 +171,30 @@ const FAULT_LIST: Fault[] = [
   { name: "client socket killed", blindsObserver: false, run: async () => { seen(); session.ws.close(); await sleep(200); await session.connect(lastSeq); } },
   { name: "link agent kill -9", blindsObserver: true, run: async () => { agent.proc.kill("SIGKILL"); await sleep(500); await startAgent(); } },
   { name: "switch links dropped", blindsObserver: true, run: async () => { await sim("POST", "/clusters/site-a/links/drop"); await waitForLink(stack.api, stack.keys.client, "site-a", true, 30_000); } },
-];
+  { name: "control plane kill -9", blindsObserver: false, run: restartControlPlane },
+].filter((f) => f.name.includes(ONLY));
+if (FAULT_LIST.length === 0) throw new Error(`--only ${ONLY}: no fault kind has that in its name`);
+
+/**
+ * kill -9 of the control plane at a random moment of the load (calls dialing, ringing, ending), started
+ * again on the same state. The agent keeps what was not acknowledged and resends it; the client, whose
+ * socket died with workerd, reconnects with ?after=<the last seq it saw>. Ends once the link is back.
+ */
+async function restartControlPlane(): Promise<void> {
+  await sleep(Math.random() * 1000);
+  const ws = session.ws;
+  const closed = new Promise<void>((r) => { if (ws.readyState === 3) r(); else ws.addEventListener("close", () => r()); });
+  const t0 = Date.now();
+  await controlPlane.crash();
+  await closed;
+  seen();
+  await controlPlane.start();
+  const up = Date.now();
+  await session.connect(lastSeq);
+  await waitForLink(stack.api, stack.keys.client, "site-a", true, 30_000);
+  restarts.push({ down: (up - t0) / 1000, link: (Date.now() - up) / 1000 });
+}
+const restarts: Array<{ down: number; link: number }> = [];
 
 if (OUTAGE_S > 0) {
   // the uplink is gone for OUTAGE_S seconds while calls go on back to back; the agent keeps every event
@@ -167,6 +217,7 @@ if (OUTAGE_S > 0) {
   await agent!.stop("SIGKILL").catch(() => undefined);
   proxy.close();
   await stack.stop();
+  rmSync(persistTo, { recursive: true, force: true });
   process.exit(v.lost + v.duplicated > 0 ? 1 : 0);
 }
 
@@ -187,6 +238,7 @@ try {
     // the events of this window: everything after `from`, deduplicated by seq (a replay after a socket
     // kill repeats seqs); waited for until all are there, or 10 s
     const windowEvents = () => { const bySeq = new Map<number, TEvent>(); for (const e of session.events.slice(from)) if (e.seq) bySeq.set(e.seq, e); return [...bySeq.values()]; };
+    await ensureStream();
     const settleUntil = Date.now() + 10_000;
     while (judge(windowEvents(), calls).lost > 0 && Date.now() < settleUntil) await sleep(50);
     const verdict = judge(windowEvents(), calls);
@@ -200,10 +252,12 @@ try {
   for (const e of session.events) if (e.seq) all.set(e.seq, e);
   const whole = judge([...all.values()], totals.calls);
   console.log(`whole run, every event counted once by seq: ${whole.expected} expected, ${whole.received} received, ${whole.lost} lost, ${whole.duplicated} duplicated, ${whole.outOfOrder} out of order`);
+  if (restarts.length) console.log(`control plane restarts: ${restarts.length}; down (kill -9 until it answered again) ${Math.min(...restarts.map((r) => r.down)).toFixed(1)}-${Math.max(...restarts.map((r) => r.down)).toFixed(1)} s, link of the agent back ${Math.min(...restarts.map((r) => r.link)).toFixed(1)}-${Math.max(...restarts.map((r) => r.link)).toFixed(1)} s after that`);
   console.log(`total: ${totals.faults} faults, ${totals.calls} calls, ${totals.expected} events expected, ${totals.received} received, ${totals.lost} lost, ${totals.duplicated} duplicated, ${totals.outOfOrder} out of order; DN state matched the switch at most ${totals.worstConvergence.toFixed(2)} s after a fault ended`);
   await session.close().catch(() => undefined);
   await agent!.stop("SIGKILL").catch(() => undefined);
   proxy.close();
   await stack.stop();
+  rmSync(persistTo, { recursive: true, force: true });
 }
 process.exit(totals.lost + totals.duplicated > 0 || totals.worstConvergence > 5 ? 1 : 0);

@@ -9,6 +9,7 @@ import { startSimulator } from "../../infra/ucm-sim/src/index.js";
 import { TServerClient, type WebSocketCtor, type WebSocketLike } from "../../shared/client.js";
 import type { ClientRequest, TEvent } from "../../shared/client-api.js";
 import { type Child, startChild } from "../../scripts/lib/processes.js";
+import { type ControlPlane, freePort, wranglerDev } from "../../scripts/lib/control-plane.js";
 import { type DnPlan, dnObjectFor, provisionDemo, type DemoKeys } from "../../scripts/lib/provision.js";
 import { readSimPlan } from "../../scripts/lib/sim-plan.js";
 
@@ -20,6 +21,8 @@ export interface Stack {
   keys: DemoKeys;
   sim: Awaited<ReturnType<typeof startSimulator>>;
   dir: string;
+  /** With `persistTo`: the control plane under wrangler dev, which the fault campaign crashes and restarts. */
+  controlPlane?: ControlPlane;
   agents: Record<string, Child>;
   /** Starts a link agent; a `backup` one (agentId <site>-backup) is kept in `agents` under "<site>-backup". */
   startAgent(site: string, opts?: { links?: object[]; waitForLink?: boolean; role?: "primary" | "backup" }): Promise<Child>;
@@ -29,17 +32,29 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: { tenant?: string; startAgents?: boolean } = {}): Promise<Stack> {
+/** `persistTo`: run the control plane as `npm start` does, under wrangler dev with its state in that directory. */
+export async function startStack(opts: { tenant?: string; startAgents?: boolean; persistTo?: string } = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), "tserver-e2e-"));
   const simConfig = JSON.parse(readFileSync(SIM_CONFIG, "utf8"));
   const sim = await startSimulator({ config: simConfig, host: "127.0.0.1", controlPort: 0 });
-  const worker = await unstable_startWorker({
-    config: "wrangler.toml",
-    bindings: { ADMIN_TOKEN: { type: "plain_text", value: ADMIN }, LOG_LEVEL: { type: "plain_text", value: "warn" } },
-    dev: { persist: false, server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, logLevel: "error" },
-  } as Parameters<typeof unstable_startWorker>[0]);
-  await worker.ready;
-  const api = (await worker.url).toString().replace(/\/$/, "");
+  let api: string;
+  let dispose: () => Promise<void>;
+  let controlPlane: ControlPlane | undefined;
+  if (opts.persistTo) {
+    controlPlane = wranglerDev({ port: await freePort(), persistTo: opts.persistTo, adminToken: ADMIN, logFile: join(dir, "worker.log") });
+    await controlPlane.start();
+    api = controlPlane.api;
+    dispose = () => controlPlane!.stop();
+  } else {
+    const worker = await unstable_startWorker({
+      config: "wrangler.toml",
+      bindings: { ADMIN_TOKEN: { type: "plain_text", value: ADMIN }, LOG_LEVEL: { type: "plain_text", value: "warn" } },
+      dev: { persist: false, server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, logLevel: "error" },
+    } as Parameters<typeof unstable_startWorker>[0]);
+    await worker.ready;
+    api = (await worker.url).toString().replace(/\/$/, "");
+    dispose = () => worker.dispose();
+  }
   const tenant = opts.tenant ?? "demo";
   const simPlan = readSimPlan(SIM_CONFIG);
   const plan: DnPlan = Object.fromEntries(Object.entries(simPlan.devices).map(([site, devices]) => [site, devices.map((d) => dnObjectFor(d.dn, d.kind))]));
@@ -75,7 +90,7 @@ export async function startStack(opts: { tenant?: string; startAgents?: boolean 
   if (opts.startAgents !== false) for (const site of Object.keys(plan)) await startAgent(site);
 
   return {
-    api, keys, sim, dir, agents, startAgent, agentLog,
+    api, keys, sim, dir, controlPlane, agents, startAgent, agentLog,
     client: () => new TServerClient({ api, key: keys.client, WebSocket: WebSocket as unknown as WebSocketCtor }),
     async simControl(method, path, body) {
       const res = await fetch(`${sim.controlUrl}${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -84,7 +99,7 @@ export async function startStack(opts: { tenant?: string; startAgents?: boolean 
     },
     async stop() {
       await Promise.all(Object.values(agents).map((a) => a.stop()));
-      await worker.dispose();
+      await dispose();
       await sim.stop();
     },
   };

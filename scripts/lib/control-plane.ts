@@ -1,0 +1,82 @@
+// The control plane as `npm start` runs it: `wrangler dev` on a fixed port with its Durable Objects'
+// state persisted in a directory. For the fault campaign (issue 12) it can be crashed, kill -9 of the
+// workerd that runs the worker and then of wrangler's whole process tree, and started again on the same
+// state and port, so that clients and link agents find it where it was.
+import { readFileSync, readdirSync } from "node:fs";
+import net from "node:net";
+import { type Child, startChild, waitForHttp } from "./processes.js";
+
+export interface ControlPlane {
+  api: string;
+  /** Starts wrangler dev and resolves once the worker answers. */
+  start(): Promise<void>;
+  /** kill -9 of the worker's workerd, then of every other process of the tree; resolves once all are gone. */
+  crash(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer().once("error", reject).listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Every descendant of a process, children first-level before theirs (Linux /proc). */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const visit = (p: number) => {
+    let tasks: string[] = [];
+    try { tasks = readdirSync(`/proc/${p}/task`); } catch { return; }
+    for (const t of tasks) {
+      let children = "";
+      try { children = readFileSync(`/proc/${p}/task/${t}/children`, "utf8"); } catch { continue; }
+      for (const c of children.trim().split(/\s+/).filter(Boolean).map(Number)) { out.push(c); visit(c); }
+    }
+  };
+  visit(pid);
+  return out;
+}
+
+const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0"); } catch { return []; } };
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+export function wranglerDev(opts: { port: number; persistTo: string; adminToken: string; logFile: string; logLevel?: string }): ControlPlane {
+  const api = `http://127.0.0.1:${opts.port}`;
+  let child: Child | undefined;
+  const start = async () => {
+    child = startChild("wrangler", process.execPath, [
+      "node_modules/wrangler/bin/wrangler.js", "dev", "--ip", "127.0.0.1", "--port", String(opts.port), "--persist-to", opts.persistTo,
+      "--var", `ADMIN_TOKEN:${opts.adminToken}`, "--var", `LOG_LEVEL:${opts.logLevel ?? "warn"}`, "--show-interactive-dev-session=false", "--log-level", "warn",
+    ], { env: { WRANGLER_SEND_METRICS: "false" }, logFile: opts.logFile });
+    const exited = new Promise<never>((_, reject) => child!.proc.once("exit", (code, signal) => reject(new Error(`wrangler dev exited (${signal ?? code}) before it answered; see ${opts.logFile}`))));
+    await Promise.race([waitForHttp(`${api}/healthz`, 90_000), exited]);
+  };
+  const killTree = async (signal: NodeJS.Signals) => {
+    if (!child?.proc.pid) return;
+    const tree = descendants(child.proc.pid);
+    // wrangler runs two workerds: its proxy, listening on our port, and the one that runs the worker
+    const worker = tree.filter((p) => { const a = cmdline(p); return a[0]?.endsWith("/workerd") && !a.some((x) => x === `--socket-addr=entry=127.0.0.1:${opts.port}`); });
+    for (const p of worker) { try { process.kill(p, signal); } catch { /* gone */ } }
+    for (const p of [child.proc.pid, ...tree.filter((p) => !worker.includes(p))]) { try { process.kill(p, signal); } catch { /* gone */ } }
+    const all = [child.proc.pid, ...tree];
+    const end = Date.now() + 10_000;
+    while (all.some(alive) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    child = undefined;
+  };
+  return {
+    api,
+    start,
+    crash: () => killTree("SIGKILL"),
+    async stop() {
+      if (!child) return;
+      const pid = child.proc.pid!;
+      const tree = descendants(pid);
+      await child.stop("SIGTERM");
+      for (const p of tree) { try { process.kill(p, "SIGKILL"); } catch { /* gone */ } }
+      child = undefined;
+    },
+  };
+}
