@@ -40,16 +40,15 @@ process.env.WRANGLER_SEND_METRICS = "false";
 const persistTo = mkdtempSync(join(tmpdir(), "tserver-chaos-state-"));
 const stack = await startStack({ tenant: "demo", startAgents: false, persistTo });
 const controlPlane = stack.controlPlane!;
-// stopped from outside (a test's timeout, Ctrl-C): take wrangler's tree and the agent down with us
+// however this process ends (done, a test's timeout, Ctrl-C; a library's signal handler may exit before
+// ours runs), wrangler's tree and the agent go with it: the exit hook is synchronous and always runs
 let agentProc: Child | undefined;
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.once(signal, () => void (async () => {
-    await agentProc?.stop("SIGKILL").catch(() => undefined);
-    await controlPlane.crash().catch(() => undefined);
-    rmSync(persistTo, { recursive: true, force: true });
-    process.exit(1);
-  })());
-}
+process.on("exit", () => {
+  agentProc?.proc.kill("SIGKILL");
+  controlPlane.kill();
+  rmSync(persistTo, { recursive: true, force: true });
+});
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => process.exit(1));
 const workerd = new URL(stack.api);
 
 // ---- the uplink proxy ----
