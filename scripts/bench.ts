@@ -25,7 +25,7 @@ const { values } = parseArgs({
     rate: { type: "string", default: "0" },
     phones: { type: "string", default: "200" },
     registered: { type: "string" },
-    sessions: { type: "string", default: "1" },
+    sessions: { type: "string", default: "4" },
     sites: { type: "string", default: "1" },
     seconds: { type: "string", default: "10" },
     json: { type: "boolean", default: false },
@@ -327,11 +327,18 @@ const counters = { events: 0, switchToClientMs: [] as number[] };
 const sessionIds: string[] = [];
 const sockets: Array<{ close(): void }> = [];
 const seqIssues = { lost: 0, duplicated: 0, reordered: 0 };
+// each session is a desktop or routing engine with its own client key: the per-key rate limit
+// (API_LIMIT, docs/client-api.md) is a property of one client, not of the site
+const clientOf = new Map<string, TServerClient>();
 for (let i = 0; i < sessions; i++) {
-  const { sessionId } = await client.createSession();
+  const res = await fetch(`${api}/v1/tenants/bench/keys`, { method: "POST", headers: { authorization: `Bearer ${BENCH_ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ role: "client" }) });
+  if (res.status !== 201 && res.status !== 200) throw new Error(`creating a client key: HTTP ${res.status} ${await res.text()}`);
+  const own = new TServerClient({ api, key: ((await res.json()) as { key: string }).key, WebSocket: PlainWebSocket as unknown as WebSocketCtor });
+  const { sessionId } = await own.createSession();
+  clientOf.set(sessionId, own);
   sessionIds.push(sessionId);
   let last = 0;
-  const ws = client.openEvents(sessionId, (e) => {
+  const ws = own.openEvents(sessionId, (e) => {
     if (e.seq) {
       if (e.seq === last + 1) last = e.seq;
       else if (e.seq <= last) { if (e.seq === last) seqIssues.duplicated++; else seqIssues.reordered++; }
@@ -360,7 +367,7 @@ for (let i = 0; i < toRegister.length; i += 20) {
     sessionOf.set(`${site}|${dn}`, sessionId);
     for (let attempt = 1; ; attempt++) {
       try {
-        const r = await client.request(site, { sessionId, request: "RequestRegisterAddress", thisDN: dn });
+        const r = await clientOf.get(sessionId)!.request(site, { sessionId, request: "RequestRegisterAddress", thisDN: dn });
         if (r.status !== 200) throw new Error(`RequestRegisterAddress ${dn}: ${r.event.errorMessage}`);
         break;
       } catch (err) {
@@ -376,7 +383,8 @@ const registerSeconds = (Date.now() - t0Register) / 1000;
 say(`  registered ${toRegister.length} DNs in ${registerSeconds.toFixed(1)} s${restarts ? ` (${restarts} retried after a 503 or a dropped connection of wrangler dev)` : ""}`);
 
 const answerOf = async (site: string, dn: string, request: "RequestMakeCall" | "RequestAnswerCall" | "RequestReleaseCall", extra: Record<string, string>) => {
-  const r = await client.request(site, { sessionId: sessionOf.get(`${site}|${dn}`)!, request, thisDN: dn, ...extra });
+  const sessionId = sessionOf.get(`${site}|${dn}`)!;
+  const r = await clientOf.get(sessionId)!.request(site, { sessionId, request, thisDN: dn, ...extra });
   if (r.status !== 200) throw new Error(`${request}: ${r.event.errorMessage}`);
   return r.event;
 };
