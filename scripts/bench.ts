@@ -32,6 +32,7 @@ const { values } = parseArgs({
     "cpu-prof": { type: "boolean", default: false },
     "no-relay": { type: "boolean", default: false },
     runtime: { type: "string", default: "workerd" },
+    settle: { type: "string", default: "0" },
   },
 });
 const callers = Number(values.callers);
@@ -43,6 +44,7 @@ const sessions = Math.max(1, Number(values.sessions));
 const seconds = Number(values.seconds);
 const cpuProf = values["cpu-prof"];
 const runtime = values.runtime;
+const settle = Number(values.settle);
 if (runtime !== "workerd" && runtime !== "wrangler") throw new Error(`--runtime: workerd or wrangler, not ${runtime}`);
 /** The worker refuses admin tokens shorter than 32 characters. */
 const BENCH_ADMIN = "bench-admin-token-0123456789abcdef0123";
@@ -378,14 +380,23 @@ for (let i = 0; i < toRegister.length; i += 20) {
         // memory now and then (500, SQLITE_NOMEM in its log): a limit of the local runtime, where every
         // object shares one process (in Cloudflare each has its own); the request failed whole, so it is retried
         const message = String((err as Error).message);
-        if (attempt >= 5 || !/503|fetch failed|HTTP 500/.test(message)) throw err;
-        if (/HTTP 500/.test(message)) nomem++;
-        else restarts++;
+        if (attempt >= 6 || !/503|fetch failed|HTTP 500/.test(message)) throw err;
+        if (/HTTP 500/.test(message)) {
+          nomem++;
+          // time for workerd to put away idle objects and free their SQLite memory
+          await new Promise((r) => setTimeout(r, 1000 * 2 ** attempt));
+        } else restarts++;
       }
     }
   }));
 }
 const registerSeconds = (Date.now() - t0Register) / 1000;
+// a contact center registers at the start of a shift and calls later: --settle lets the runtime put
+// away the objects the registration burst woke (workerd evicts idle Durable Objects) before measuring
+if (settle > 0) {
+  say(`  settling ${settle} s`);
+  await new Promise((r) => setTimeout(r, settle * 1000));
+}
 say(`  registered ${toRegister.length} DNs in ${registerSeconds.toFixed(1)} s${restarts ? ` (${restarts} retried after a 503 or a dropped connection of wrangler dev)` : ""}${nomem ? ` (${nomem} retried after a 500: see workerd's log in ${dir})` : ""}`);
 
 const answerOf = async (site: string, dn: string, request: "RequestMakeCall" | "RequestAnswerCall" | "RequestReleaseCall", extra: Record<string, string>) => {
