@@ -647,12 +647,14 @@ export class Site extends DurableObject<Env> {
 
   /** Throws when a Dn or Session call failed (unless lenient): the batch is then not acknowledged. */
   private async dispatch(perDn: Map<string, DnInput[]>, stream?: string, lenient = false): Promise<void> {
-    const deliveries: Delivery[] = [];
+    // per DN in the order the batch named them: events of one sequence number (a snapshot's DNs) reach
+    // a session in the switch's order, not in the order the Dn objects happened to answer
+    const perDnDeliveries: Delivery[][] = [];
     const failures: string[] = [];
-    await inChunks([...perDn], FAN_OUT, async ([dn, inputs]) => {
+    await inChunks([...perDn].map((entry, i) => [entry, i] as const), FAN_OUT, async ([[dn, inputs], i]) => {
       try {
         const setup = this.confirmed.has(dn) ? undefined : this.setupOf(dn) ?? undefined;
-        deliveries.push(...(await dnStub(this.env, this.tenant, this.site, dn).applySwitch(inputs, stream, setup)));
+        perDnDeliveries[i] = await dnStub(this.env, this.tenant, this.site, dn).applySwitch(inputs, stream, setup);
         this.confirmed.add(dn);
         if (this.idleService.delete(dn)) this.ctx.storage.sql.exec("DELETE FROM idle_oos WHERE number = ?", dn);
       } catch (err) {
@@ -660,6 +662,7 @@ export class Site extends DurableObject<Env> {
         failures.push(`Dn ${dn}: ${String(err)}`);
       }
     });
+    const deliveries = perDnDeliveries.flatMap((d) => d ?? []);
     failures.push(...(await this.deliver(deliveries, stream)));
     if (failures.length > 0 && !lenient) throw new Error(`${failures.length} object(s) failed: ${failures.slice(0, 3).join("; ")}`);
   }
