@@ -18,6 +18,9 @@ export class FakeSwitch {
   silentOps = new Set<string>();
   /** Answers to requests other than snapshot, by op (default: ok with an empty result). */
   answers: Record<string, (request: any) => any> = {};
+  /** Requests of these ops are answered only when the test calls release(op) (the answer is computed at once). */
+  heldOps = new Set<string>();
+  private heldAnswers = new Map<string, () => void>();
   /** Events sent right after the answer to a request, by op (the switch's order: response first). */
   eventsAfter: Record<string, (request: any) => JtapiEvent[]> = {};
   welcome = true;
@@ -65,10 +68,20 @@ export class FakeSwitch {
           const frames = [encodeFrame({ type: "response", id: msg.id, ...result })];
           const events = this.eventsAfter[msg.op]?.(msg);
           if (events?.length) frames.push(encodeFrame({ type: "events", events }));
-          socket.write(Buffer.concat(frames));
+          if (this.heldOps.has(msg.op)) this.heldAnswers.set(msg.op, () => socket.write(Buffer.concat(frames)));
+          else socket.write(Buffer.concat(frames));
         }
       }
     });
+  }
+
+  /** Sends the held answer to a request of `op` (and stops holding that op); false when none is held. */
+  release(op: string): boolean {
+    this.heldOps.delete(op);
+    const answer = this.heldAnswers.get(op);
+    this.heldAnswers.delete(op);
+    answer?.();
+    return !!answer;
   }
 
   /** Sends events to every open connection. */
