@@ -253,6 +253,12 @@ export class Cluster {
     this.routeWaits.set(call.id, { routePoint: rp.address, timer });
   }
 
+  /**
+   * The route select timer expired: RouteEndEvent cause CAUSE_ROUTING_TIMER_EXPIRED (101, JAR
+   * RouteSession), then the CFNA-like default treatment: the route point's connection drops (cause
+   * REDIRECTED) and the default destination is offered the call, or with none the call is cleared
+   * (JDG p.218 "Cisco Route Session Implementation"; jtapi-fidelity A4).
+   */
   private routeTimedOut(callId: string): void {
     const wait = this.routeWaits.get(callId);
     const call = this.calls.get(callId);
@@ -560,7 +566,7 @@ export class Cluster {
     this.unhold(heldCallId, dn);
   }
 
-  /** Reconnect: leave the consult call (it ends with two parties) and retrieve the held call. */
+  /** Reconnect: leave the consult call (it ends with two parties: JDG p.1284 teardown) and retrieve the held call (CallCtlTermConnTalkingEv, JDG p.1276). */
   reconnect(heldCallId: string, consultCallId: string, dn: string): void {
     const held = this.connectionOf(this.call(heldCallId), dn);
     if (held.termState !== "HELD") throw new SwitchFault("InvalidStateException", `call ${heldCallId} is not held at DN ${dn}`);
@@ -576,6 +582,7 @@ export class Cluster {
    * fails the request at once (JAR: REDIRECT_CALL_UNKNOWN_DESTINATION, ..._DESTINATION_OUT_OF_ORDER)
    * and the call stays where it was; at a route point its route select timer keeps running. After a
    * redirect from a route point its route session ends: RouteEndEvent (cause 100, [I] order).
+   * Sources: JDG p.218 (routing from a route point), jtapi-fidelity A4, DVO l.211.
    */
   redirect(callId: string, dn: string, to: string): void {
     const call = this.call(callId);
@@ -601,6 +608,11 @@ export class Cluster {
     this.offerOnward(call, call.callingAddress ?? dn, to);
   }
 
+  /**
+   * One party leaves: its terminal connection drops (TermConnDroppedEv, CallCtlTermConnDroppedEv), then
+   * its connection (ConnDisconnectedEv, CallCtlConnDisconnectedEv), each with the cause (JDG Table 8
+   * "Core Events for Observers of A and B"; JDG p.1594, p.1284 two-party teardown).
+   */
   private dropEvents(call: Call, conn: Connection, cause: number): PendingEvent[] {
     const events: PendingEvent[] = [];
     if (conn.local && conn.termState && conn.termState !== "DROPPED") {
@@ -622,7 +634,7 @@ export class Cluster {
     if (call) call.peer = peer;
   }
 
-  /** A party hangs up. With two parties left UCM clears the whole call. */
+  /** A party hangs up. With two parties left UCM clears the whole call (JDG p.1284, p.1594); with more, only that party leaves (JDG p.64 "Conference Scenarios"). */
   disconnect(callId: string, dn: string): void {
     const call = this.call(callId);
     const conn = this.connectionOf(call, dn);
