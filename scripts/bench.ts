@@ -16,7 +16,7 @@ import { provisionDemo } from "./lib/provision.js";
 import { type Child, startChild, waitForHttp } from "./lib/processes.js";
 import { descendantsNamed, sample } from "./lib/proc-stats.js";
 import { profileIsolate } from "./lib/inspector-profile.js";
-import net from "node:net";
+import { freePort } from "./lib/control-plane.js";
 import { execFileSync } from "node:child_process";
 
 const { values } = parseArgs({
@@ -259,12 +259,6 @@ if (!values["no-relay"]) {
 
 // ---- 2. the whole system ----
 say(`system: ${phones} configured DNs per site, ${registered} registered by ${sessions} session(s), ${callers} callers on ${sites} site(s), ${seconds} s`);
-const freePort = () => new Promise<number>((resolve) => {
-  const probe = net.createServer().listen(0, "127.0.0.1", () => {
-    const { port } = probe.address() as net.AddressInfo;
-    probe.close(() => resolve(port));
-  });
-});
 const port = await freePort();
 const inspectorPort = await freePort();
 // Durable Object storage in memory (/dev/shm) when the machine has it: on a disk shared with other

@@ -2,9 +2,10 @@
 // state persisted in a directory. For the fault campaign (issue 12) it can be crashed, kill -9 of the
 // workerd that runs the worker and then of wrangler's whole process tree, and started again on the same
 // state and port, so that clients and link agents find it where it was.
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { type Child, startChild, waitForHttp } from "./processes.js";
+import { descendants } from "./proc-stats.js";
 
 export interface ControlPlane {
   api: string;
@@ -25,22 +26,6 @@ export async function freePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
-}
-
-/** Every descendant of a process, children first-level before theirs (Linux /proc). */
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  const visit = (p: number) => {
-    let tasks: string[] = [];
-    try { tasks = readdirSync(`/proc/${p}/task`); } catch { return; }
-    for (const t of tasks) {
-      let children = "";
-      try { children = readFileSync(`/proc/${p}/task/${t}/children`, "utf8"); } catch { continue; }
-      for (const c of children.trim().split(/\s+/).filter(Boolean).map(Number)) { out.push(c); visit(c); }
-    }
-  };
-  visit(pid);
-  return out;
 }
 
 const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0"); } catch { return []; } };

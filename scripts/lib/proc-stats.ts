@@ -23,22 +23,25 @@ export function sample(pid: number): ProcSample | null {
   }
 }
 
-/** Descendants of `root` whose command line contains `name` (wrangler's workerd, say). */
-export function descendantsNamed(root: number, name: string): number[] {
-  const parent = new Map<number, number>();
-  const cmd = new Map<number, string>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
-      cmd.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, "utf8"));
-    } catch { /* gone */ }
-  }
-  const isDescendant = (pid: number): boolean => {
-    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === root) return true;
-    return false;
+/** Every descendant of a process, each child before its own children (Linux /proc). */
+export function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const visit = (p: number) => {
+    let tasks: string[] = [];
+    try { tasks = readdirSync(`/proc/${p}/task`); } catch { return; }
+    for (const t of tasks) {
+      let children = "";
+      try { children = readFileSync(`/proc/${p}/task/${t}/children`, "utf8"); } catch { continue; }
+      for (const c of children.trim().split(/\s+/).filter(Boolean).map(Number)) { out.push(c); visit(c); }
+    }
   };
-  // the program's own name (argv[0]), not a script's that contains it
-  return [...cmd].filter(([pid, c]) => (c.split("\0")[0] ?? "").split("/").at(-1) === name && isDescendant(pid)).map(([pid]) => pid);
+  visit(pid);
+  return out;
+}
+
+/** Descendants of `root` running the program `name` (argv[0], not a script whose name contains it). */
+export function descendantsNamed(root: number, name: string): number[] {
+  return descendants(root).filter((pid) => {
+    try { return (readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0] ?? "").split("/").at(-1) === name; } catch { return false; }
+  });
 }

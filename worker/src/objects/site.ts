@@ -750,7 +750,8 @@ export function coalesce(batches: SalvagedEvents[], max: number): SalvagedEvents
   const out: SalvagedEvents[] = [];
   for (const b of batches) {
     const last = out.at(-1);
-    if (last && b.from === last.from + last.events.length && last.events.length + b.events.length <= max) last.events = [...last.events, ...b.events];
+    // `out` holds copies: joining appends to a copy, never to a batch the caller gave
+    if (last && b.from === last.from + last.events.length && last.events.length + b.events.length <= max) last.events.push(...b.events);
     else out.push({ ...b, events: [...b.events] });
   }
   return out;
