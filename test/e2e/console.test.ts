@@ -32,12 +32,14 @@ describe("the console", { timeout: 120_000 }, () => {
   it("connects, shows the site's link and the DNs, and carries a call made from it", async () => {
     await page.goto(`${stack.api}/`);
     await page.getByLabel("Client key").fill(stack.keys.client);
-    await page.getByLabel("Site", { exact: true }).fill("site-a");
+    // the first site's DNs and actions; every site's link agents
+    await page.getByRole("textbox", { name: /^Sites \(/ }).fill("site-a site-b");
     await page.getByLabel("DNs to watch").fill("1001-1003");
     await page.getByRole("button", { name: "Connect" }).click();
     await page.getByRole("status").filter({ hasText: "connected: session" }).waitFor();
-    await page.getByText("link up").waitFor();
+    for (const site of ["site-a", "site-b"]) await page.locator("#sites .site").filter({ hasText: `${site} link up` }).waitFor();
     await page.getByText(/site-a-primary \(primary, active\): link-1 up/).waitFor();
+    await page.getByText(/site-b-primary \(primary, active\): link-1 up/).waitFor();
     const row = (dn: string) => page.locator(`#dnRows tr[data-dn="${dn}"]`);
     await row("1003").getByText("in service").waitFor();
     expect(await page.locator("#dnRows tr").count()).toBe(3);
@@ -83,6 +85,18 @@ describe("the console", { timeout: 120_000 }, () => {
     await page.getByLabel("connID", { exact: true }).fill("");
     await page.getByRole("button", { name: "Hold" }).click();
     await page.locator("#answer.bad").filter({ hasText: /Hold: EventError - / }).waitFor();
+  });
+
+  it("shows an agent logged in from another desktop with its agent ID and work mode, from the query on connecting", async () => {
+    const desk = await ClientSession.open(stack.client());
+    await desk.request("site-a", { request: "RequestRegisterAddress", thisDN: "1004" });
+    await desk.request("site-a", { request: "RequestAgentLogin", thisDN: "1004", agentID: "agent-1004", agentWorkMode: 1 });
+    await page.getByLabel("DNs to watch").fill("1004");
+    await page.getByRole("button", { name: "Connect" }).click();
+    await page.locator('#dnRows tr[data-dn="1004"] td').nth(1).filter({ hasText: /^\S.* \(agent-1004\), manual in$/ }).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}/console-agent.png`, fullPage: true });
+    await desk.request("site-a", { request: "RequestAgentLogout", thisDN: "1004" });
+    await desk.close();
   });
 
   it("shows a remote terminal extended by another client, and out of service when its owner deactivates it", async () => {

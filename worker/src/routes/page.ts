@@ -32,7 +32,8 @@ tr[aria-selected=true]{background:#22364a}tbody tr{cursor:pointer}
   <form id="login" style="display:contents">
     <label>Client key<input id="key" type="password" autocomplete="off" required size="30"></label>
     <label>Config key (optional, lists every DN)<input id="configKey" type="password" autocomplete="off" size="20"></label>
-    <label>Site<input id="site" value="site-a" size="8" required></label>
+    <label>Sites (DNs and actions: the first)<input id="site" value="site-a" size="14" required aria-describedby="sitesHelp"></label>
+    <span id="sitesHelp" class="muted" hidden>one or more site names, e.g. site-a site-b: every one's link agents are shown</span>
     <label>DNs to watch<input id="dns" value="1001-1004" size="16" aria-describedby="dnsHelp"></label>
     <span id="dnsHelp" class="muted" hidden>numbers and ranges, e.g. 1001-1004 1901</span>
     <button id="connect" type="submit">Connect</button>
@@ -83,10 +84,12 @@ tr[aria-selected=true]{background:#22364a}tbody tr{cursor:pointer}
 <script>
 "use strict";
 var $ = function (id) { return document.getElementById(id); };
-var S = { key: "", site: "", session: null, lastSeq: 0, ws: null, dns: {}, selected: null, events: [], closing: false };
+var S = { key: "", site: "", sites: [], session: null, lastSeq: 0, ws: null, dns: {}, selected: null, events: [], closing: false };
 var AGENT = { EventAgentLogin: "logged in", EventAgentReady: "ready", EventAgentNotReady: "not ready", EventAgentLogout: "logged out" };
 var CALL = { EventDialing: "dialing", EventRinging: "ringing", EventEstablished: "established", EventHeld: "held", EventRetrieved: "established", EventPartyChanged: "established", EventPartyAdded: "conference" };
 var STATUS = { 0: "idle", 2: "dialing", 3: "talking", 4: "ringing", 5: "held", 8: "out of service" };
+// T-Library's AgentWorkMode (tlib.ts)
+var WORKMODE = { 1: "manual in", 2: "auto in", 3: "after call work", 4: "aux work", 5: "no call disconnect", 6: "walk away", 7: "return back" };
 
 function api(method, path, body, key) {
   return fetch(path, { method: method, headers: { authorization: "Bearer " + (key || S.key), "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })
@@ -115,6 +118,7 @@ function apply(e) {
   if (e.event === "EventAddressInfo") {
     if (e.inService !== undefined) d.inService = !!e.inService;
     if (e.agentState) d.agent = String(e.agentState).replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+    if (e.agentState) d.agentID = e.agentID || null;
     if (e.agentWorkMode !== undefined) d.workMode = e.agentWorkMode;
     if (e.dnd !== undefined) d.dnd = !!e.dnd;
     (Array.isArray(e.calls) ? e.calls : []).forEach(function (c) { if (c.connID) d.calls[c.connID] = d.calls[c.connID] || { connID: c.connID, other: c.otherDN || "", state: c.state || STATUS[c.callState] || "in a call", since: Date.now() }; });
@@ -137,7 +141,7 @@ function renderDns() {
     var calls = Object.values(d.calls);
     var row = document.createElement("tr");
     var service = d.inService === false ? text("td", "out of service", "bad") : d.inService ? text("td", "in service" + (d.remote ? ", extended to " + d.remote.name + " (" + d.remote.dest + ")" : ""), "ok") : text("td", "unknown", "muted");
-    var agent = (d.agent || "-") + (d.agentID ? " (" + d.agentID + ")" : "") + (d.workMode !== null && d.workMode !== undefined ? " mode " + d.workMode : "");
+    var agent = (d.agent || "-") + (d.agentID ? " (" + d.agentID + ")" : "") + (WORKMODE[d.workMode] && d.agent !== "logged out" ? ", " + WORKMODE[d.workMode] : "");
     row.append(text("th", n), service, text("td", agent), text("td", d.dnd ? "on" : "off", d.dnd ? "warn" : ""),
       text("td", calls.length ? calls.map(function (c) { return c.connID + "  " + (c.other || "?") + "  " + c.state + "  " + duration(Date.now() - c.since); }).join("\n") : "none"));
     row.firstChild.setAttribute("scope", "row");
@@ -188,19 +192,22 @@ function connectStream() {
   ws.onclose = function (ev) { clearInterval(keepalive); if (ws.retired || S.closing || ev.code === 4001) return say("session ended", true); say("stream lost; reconnecting...", true); setTimeout(connectStream, 1000); };
 }
 function refreshSites() {
-  if (!S.site) return;
-  api("GET", "/v1/sites/" + encodeURIComponent(S.site)).then(function (r) {
+  if (!S.sites.length) return;
+  Promise.all(S.sites.map(function (site) { return api("GET", "/v1/sites/" + encodeURIComponent(site)); })).then(function (answers) {
     var box = $("sites"); box.replaceChildren();
-    var s = document.createElement("div"); s.className = "site";
-    if (r.status !== 200) { s.append(text("strong", S.site + ": " + (r.body.error || r.status), "bad")); box.append(s); return; }
-    s.append(text("strong", S.site + " "), text("span", r.body.linkUp ? "link up" : "link down", r.body.linkUp ? "ok" : "bad"));
-    var ul = document.createElement("ul");
-    (r.body.agents || []).forEach(function (a) {
-      ul.append(text("li", a.agentId + " (" + a.role + (a.active ? ", active" : ", standby") + "): " +
-        Object.keys(a.links).map(function (l) { return l + " " + (a.links[l] ? "up" : "down"); }).join(", ")));
+    answers.forEach(function (r, i) {
+      var site = S.sites[i];
+      var s = document.createElement("div"); s.className = "site";
+      if (r.status !== 200) { s.append(text("strong", site + ": " + (r.body.error || r.status), "bad")); box.append(s); return; }
+      s.append(text("strong", site + " "), text("span", r.body.linkUp ? "link up" : "link down", r.body.linkUp ? "ok" : "bad"));
+      var ul = document.createElement("ul");
+      (r.body.agents || []).forEach(function (a) {
+        ul.append(text("li", a.agentId + " (" + a.role + (a.active ? ", active" : ", standby") + "): " +
+          Object.keys(a.links).map(function (l) { return l + " " + (a.links[l] ? "up" : "down"); }).join(", ")));
+      });
+      if (!(r.body.agents || []).length) ul.append(text("li", "no link agent connected", "bad"));
+      s.append(ul); box.append(s);
     });
-    if (!(r.body.agents || []).length) ul.append(text("li", "no link agent connected", "bad"));
-    s.append(ul); box.append(s);
   });
 }
 function request(name, extra) {
@@ -209,7 +216,7 @@ function request(name, extra) {
 }
 $("login").onsubmit = function (ev) {
   ev.preventDefault();
-  S.key = $("key").value.trim(); S.site = $("site").value.trim();
+  S.key = $("key").value.trim(); S.sites = $("site").value.split(/[\s,]+/).filter(Boolean); S.site = S.sites[0] || "";
   say("connecting...");
   // connecting again replaces the session: the old stream stops and the old session ends at once
   if (S.ws) { S.ws.retired = true; S.ws.close(1000); }
