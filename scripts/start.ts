@@ -4,7 +4,7 @@
 // terminal closing, its parent dying, a kill -9 of npm or of this process through the reaper) it takes
 // its children down.
 import { spawn } from "node:child_process";
-import { chmodSync, fstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, fstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { join } from "node:path";
@@ -30,6 +30,8 @@ async function stopAll(code: number): Promise<void> {
   console.log("\nstopping...");
   // agents first, so that they do not report the others going away as faults
   for (const child of [...children].reverse()) await child.stop();
+  // demo.json names a running system: put it aside (the next start reuses its keys)
+  try { renameSync(join(local, "demo.json"), join(local, "demo.last.json")); } catch { /* not written */ }
   process.exit(code);
 }
 process.on("SIGINT", () => void stopAll(0));
@@ -139,7 +141,7 @@ async function main(): Promise<void> {
   if (!(await portFree(port))) throw new Error(`port ${port} is in use (is another \`npm start\` running?); choose another with PORT=<port> npm start`);
   mkdirSync(local, { recursive: true, mode: 0o700 });
   mkdirSync(logs, { recursive: true });
-  const previous = readJson<{ adminToken?: string; keys?: any }>(join(local, "demo.json"));
+  const previous = readJson<{ adminToken?: string; keys?: any }>(join(local, "demo.json")) ?? readJson<{ adminToken?: string; keys?: any }>(join(local, "demo.last.json"));
   // a demo.json names a usable system: the old one goes until this one is up
   rmSync(join(local, "demo.json"), { force: true });
   const adminToken = previous?.adminToken ?? randomBytes(24).toString("base64url");

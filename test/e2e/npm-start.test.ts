@@ -150,5 +150,8 @@ describe("npm start", { timeout: 240_000 }, () => {
     expect(tree.length).toBeGreaterThan(6);
     shell.kill("SIGKILL");
     expect(await allGone(tree)).toEqual([]);
+    // demo.json named the running system: a script that reads it now must not find a dead one's
+    expect(existsSync(join(dir, ".local", "demo.json"))).toBe(false);
+    expect(existsSync(join(dir, ".local", "demo.last.json"))).toBe(true);
   });
 });
