@@ -44,7 +44,7 @@ tr[aria-selected=true]{background:#22364a}tbody tr{cursor:pointer}
   <div>
     <section aria-labelledby="sitesH"><h2 id="sitesH">Sites and links</h2><div id="sites" class="sites"></div></section>
     <section aria-labelledby="dnsH" style="margin-top:1rem"><h2 id="dnsH">DNs</h2>
-      <label style="flex-direction:row;gap:.5rem;align-items:center">Filter <input id="dnFilter" placeholder="number, state, agent"></label>
+      <label style="flex-direction:row;gap:.5rem;align-items:center">Filter DNs <input id="dnFilter" placeholder="number, state, agent"></label>
       <table aria-describedby="dnsH"><thead><tr><th scope="col">DN</th><th scope="col">Service</th><th scope="col">Agent</th><th scope="col">DND</th><th scope="col">Calls (connID, other party, state, duration)</th></tr></thead>
       <tbody id="dnRows"></tbody></table>
     </section>
@@ -77,7 +77,7 @@ tr[aria-selected=true]{background:#22364a}tbody tr{cursor:pointer}
     </section>
   </div>
   <section aria-labelledby="logH"><h2 id="logH">Event log</h2>
-    <label style="flex-direction:row;gap:.5rem;align-items:center">Filter <input id="logFilter" placeholder="DN, event or connID"></label>
+    <label style="flex-direction:row;gap:.5rem;align-items:center">Filter events <input id="logFilter" placeholder="DN, event or connID"></label>
     <pre id="log" tabindex="0" aria-label="event log"></pre>
   </section>
 </main>
