@@ -204,6 +204,7 @@ async function main(): Promise<void> {
   };
   await waitForLinks(api, keys.client, Object.keys(plan), 20_000);
   writeSecretFile(join(local, "demo.json"), JSON.stringify(demo, null, 2));
+  reaper.stdin!.write(`demo ${join(process.cwd(), local, "demo.json")}\n`);
   up = true;
   superviseApi(() => children.find((c) => c.name === "wrangler"));
 

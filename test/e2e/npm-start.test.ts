@@ -1,7 +1,7 @@
 // `npm start` as a user runs it, on a port of its own and in a directory of its own (symlinks to this
 // checkout, so that its .local/ is not the developer's): .local/demo.json names a usable system the
 // moment it appears, the README's example call works verbatim, and npm start takes every process down
-// when npm is killed with -9 or when npm's parent dies.
+// when npm or the script is killed with -9 or when npm's parent dies.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -132,6 +132,25 @@ describe("npm start", { timeout: 240_000 }, () => {
     npm.kill("SIGKILL");
     expect(await allGone(tree)).toEqual([]);
     expect(await fetch(`${demo.api}/healthz`).then(() => "answered", () => "refused")).toBe("refused");
+  });
+
+  it("goes with a kill -9 of the script itself: its reaper ends the children", async () => {
+    const dir = cloneDir();
+    const port = await freePort();
+    const npm = spawn("npm", ["start"], { cwd: dir, env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+    started.push(npm.pid!);
+    const out = output(npm);
+    await until(`the system up (output: ${out()})`, 150_000, () => {
+      if (npm.exitCode !== null) throw new Error(`npm start exited: ${out()}`);
+      return /CUCM T-Server is up/.test(out()) ? true : undefined;
+    });
+    const tree = descendants(npm.pid!);
+    started.push(...tree);
+    const script = tree.find((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes("scripts/start.ts") && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--import"))!;
+    expect(script).toBeDefined();
+    process.kill(script, "SIGKILL");
+    expect(await allGone(tree)).toEqual([]);
+    expect(existsSync(join(dir, ".local", "demo.json"))).toBe(false);
   });
 
   it("goes when the program that ran npm start dies without a word", async () => {
