@@ -91,10 +91,14 @@ describe("the console", { timeout: 120_000 }, () => {
     const desk = await ClientSession.open(stack.client());
     await desk.request("site-a", { request: "RequestRegisterAddress", thisDN: "1004" });
     await desk.request("site-a", { request: "RequestAgentLogin", thisDN: "1004", agentID: "agent-1004", agentWorkMode: 1 });
+    // a call that began before the console connected: its start is not known, only that it is at least that long
+    expect((await desk.request("site-a", { request: "RequestMakeCall", thisDN: "1004", otherDN: "1003" })).event.event).toBe("EventDialing");
     await page.getByLabel("DNs to watch").fill("1004");
     await page.getByRole("button", { name: "Connect" }).click();
     await page.locator('#dnRows tr[data-dn="1004"] td').nth(1).filter({ hasText: /^\S.* \(agent-1004\), manual in$/ }).waitFor();
+    await page.locator('#dnRows tr[data-dn="1004"] td').last().filter({ hasText: /^[0-9a-f]{16}\s+1003\s+\S+\s+\u2265\d+:\d\d$/ }).waitFor();
     await page.screenshot({ path: `${ARTIFACTS}/console-agent.png`, fullPage: true });
+    await desk.request("site-a", { request: "RequestReleaseCall", thisDN: "1004" });
     await desk.request("site-a", { request: "RequestAgentLogout", thisDN: "1004" });
     await desk.close();
   });

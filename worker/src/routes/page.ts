@@ -121,7 +121,7 @@ function apply(e) {
     if (e.agentState) d.agentID = e.agentID || null;
     if (e.agentWorkMode !== undefined) d.workMode = e.agentWorkMode;
     if (e.dnd !== undefined) d.dnd = !!e.dnd;
-    (Array.isArray(e.calls) ? e.calls : []).forEach(function (c) { if (c.connID) d.calls[c.connID] = d.calls[c.connID] || { connID: c.connID, other: c.otherDN || "", state: c.state || STATUS[c.callState] || "in a call", since: Date.now() }; });
+    (Array.isArray(e.calls) ? e.calls : []).forEach(function (c) { if (c.connID) d.calls[c.connID] = d.calls[c.connID] || { connID: c.connID, other: c.otherDN || "", state: c.state || STATUS[c.callState] || "in a call", since: Date.now(), atLeast: true }; });
   }
   if (e.connID && CALL[e.event]) {
     var c = d.calls[e.connID] || (d.calls[e.connID] = { connID: e.connID, since: Date.parse(e.time) || Date.now() });
@@ -143,7 +143,7 @@ function renderDns() {
     var service = d.inService === false ? text("td", "out of service", "bad") : d.inService ? text("td", "in service" + (d.remote ? ", extended to " + d.remote.name + " (" + d.remote.dest + ")" : ""), "ok") : text("td", "unknown", "muted");
     var agent = (d.agent || "-") + (d.agentID ? " (" + d.agentID + ")" : "") + (WORKMODE[d.workMode] && d.agent !== "logged out" ? ", " + WORKMODE[d.workMode] : "");
     row.append(text("th", n), service, text("td", agent), text("td", d.dnd ? "on" : "off", d.dnd ? "warn" : ""),
-      text("td", calls.length ? calls.map(function (c) { return c.connID + "  " + (c.other || "?") + "  " + c.state + "  " + duration(Date.now() - c.since); }).join("\n") : "none"));
+      text("td", calls.length ? calls.map(function (c) { return c.connID + "  " + (c.other || "?") + "  " + c.state + "  " + (c.atLeast ? "\u2265" : "") + duration(Date.now() - c.since); }).join("\n") : "none"));
     row.firstChild.setAttribute("scope", "row");
     row.tabIndex = 0;
     row.setAttribute("aria-selected", String(S.selected === n));
