@@ -124,6 +124,42 @@ describe("F2: cross-cluster supervisor monitoring", () => {
     for (const s of [sup, agent]) await s.close();
   });
 
+  it("a busy supervisor: the transfer is refused 231 at once, the monitor call stays at the port, a retry once 2003 is free goes through", async () => {
+    const sup = await ClientSession.open(stack.client());
+    const agent = await ClientSession.open(stack.client());
+    const remote = await ClientSession.open(stack.client());
+    await sup.register("site-a", "1901");
+    await agent.register("site-a", "1003");
+    await remote.register("site-b", "2003");
+    await sup.request("site-a", { request: "RequestMonitorNextCall", thisDN: "1901", otherDN: "1003" });
+    const C1 = await customerCallsAgent(agent);
+    await sup.waitFor((e) => e.event === "EventEstablished" && e.thisDN === "1901", "EventEstablished at the CTI port");
+    // 2003 is on a call of its own
+    await stack.simControl("POST", "/clusters/site-b/devices/2003/offhook", { dial: "2001" });
+    await stack.simControl("POST", "/clusters/site-b/devices/2001/answer");
+    await remote.waitFor((e) => e.event === "EventEstablished" && e.thisDN === "2003", "2003's own call established");
+
+    const transfer = { request: "RequestSingleStepTransfer" as const, thisDN: "1901", connID: C1, otherDN: "2003", location: "site-b", extensions: REMOTE_OBSERVE };
+    const refused = await sup.request("site-a", transfer);
+    expect(refused.event).toMatchObject({ event: "EventError", errorCode: 231, thisDN: "1901", errorMessage: expect.stringContaining("busy") });
+    expect((await sup.request("site-a", { request: "RequestQueryAddress", thisDN: "1901" })).event.calls).toMatchObject([{ connID: C1, thisDNRole: 10 }]);
+
+    // 2003 hangs up; the expectation was withdrawn, so the retry is not "already pending" (42)
+    const n = remote.events.length;
+    await stack.simControl("POST", "/clusters/site-b/devices/2003/hangup");
+    await after(remote, n, "EventReleased", "2003");
+    const moved = await sup.request("site-a", transfer);
+    expect(moved.event).toMatchObject({ event: "EventReleased", connID: C1, thisDN: "1901", thisDNRole: 10, callState: 1, thirdPartyDN: "2003" });
+    expect(await after(remote, n, "EventRinging", "2003")).toMatchObject({ thisDNRole: 10, otherDN: "1003", extensions: REMOTE_OBSERVE });
+    expect(await sup.waitFor((e) => e.event === "EventRemoteConnectionSuccess", "EventRemoteConnectionSuccess")).toMatchObject({ thisDN: "1901", otherDN: "2003", location: "site-b" });
+    expect(sup.trail()).toEqual([["EventRegistered", "1901"], ["EventMonitoringNextCall", "1901"], ["EventEstablished", "1901"], ["EventError", "1901"], ["EventAddressInfo", "1901"], ["EventReleased", "1901"], ["EventRemoteConnectionSuccess", "1901"]]);
+    const m = remote.events.length;
+    await sim("site-a", "/devices/1001/hangup");
+    expect(await after(remote, m, "EventReleased", "2003")).toMatchObject({ thisDNRole: 10, callState: 0 });
+    await agent.waitFor((e) => e.event === "EventReleased", "EventReleased at the agent");
+    for (const s of [sup, agent, remote]) await s.close();
+  });
+
   it("refuses every limit with a clear EventError", async () => {
     const sup = await ClientSession.open(stack.client());
     const agent = await ClientSession.open(stack.client());
