@@ -155,6 +155,36 @@ describe("F2: a CTI port's monitor call handed to a supervisor on another site",
     await b.close();
   });
 
+  it("cancels an armed monitoring when the agent or the supervisor logs out (PSDK TMonitorNextCall)", async () => {
+    const { a, b, session } = await setUp("f2-logout");
+    const sup = await session("site-a", "1003");
+    const agent = await session("site-a", "1002");
+    const other = await session("site-a", "1902");
+    const cancelled = (s: { stream: EventStream }) => named(s.stream.events, "EventMonitoringCancelled", "1003");
+    // the agent logs out: both DNs' clients hear the monitoring cancelled, after the logout itself
+    expect((await sup.request({ request: "RequestMonitorNextCall", thisDN: "1003", otherDN: "1002" })).body.event.event).toBe("EventMonitoringNextCall");
+    expect((await agent.request({ request: "RequestAgentLogin", thisDN: "1002", agentID: "a1002", agentWorkMode: 2 })).body.event.event).toBe("EventAgentLogin");
+    expect((await agent.request({ request: "RequestAgentLogout", thisDN: "1002" })).body.event.event).toBe("EventAgentLogout");
+    expect(await waitEvent(sup.stream, "EventMonitoringCancelled", "1003")).toMatchObject({ thisDN: "1003", otherDN: "1002" });
+    expect(await waitEvent(agent.stream, "EventMonitoringCancelled", "1003")).toMatchObject({ thisDN: "1003", otherDN: "1002" });
+    expect(agent.stream.events.map((e) => e.event)).toEqual(["EventRegistered", "EventMonitoringNextCall", "EventAgentLogin", "EventAgentLogout", "EventMonitoringCancelled"]);
+    // the agent is free again: another monitoring DN may arm it (no 42)
+    expect((await other.request({ request: "RequestMonitorNextCall", thisDN: "1902", otherDN: "1002" })).body.event.event).toBe("EventMonitoringNextCall");
+    expect((await other.request({ request: "RequestCancelMonitoring", thisDN: "1902", otherDN: "1002" })).body.event.event).toBe("EventMonitoringCancelled");
+
+    // the supervisor logs out: the same
+    expect((await sup.request({ request: "RequestAgentLogin", thisDN: "1003", agentID: "s1003", agentWorkMode: 2 })).body.event.event).toBe("EventAgentLogin");
+    expect((await sup.request({ request: "RequestMonitorNextCall", thisDN: "1003", otherDN: "1002" })).body.event.event).toBe("EventMonitoringNextCall");
+    expect((await sup.request({ request: "RequestAgentLogout", thisDN: "1003" })).body.event.event).toBe("EventAgentLogout");
+    await until(() => cancelled(agent).length === 2 && cancelled(sup).length === 2, "the second EventMonitoringCancelled at both");
+    expect(cancelled(agent)[1]).toMatchObject({ thisDN: "1003", otherDN: "1002" });
+    expect(sup.stream.events.slice(-2).map((e) => e.event)).toEqual(["EventAgentLogout", "EventMonitoringCancelled"]);
+    expect((await other.request({ request: "RequestMonitorNextCall", thisDN: "1902", otherDN: "1002" })).body.event.event).toBe("EventMonitoringNextCall");
+    for (const s of [sup, agent, other]) await s.stream.close();
+    await a.close();
+    await b.close();
+  });
+
   it("refuses each limit with its code (B.1 (4))", async () => {
     const { p, a, b, session } = await setUp("f2-refusals");
     const sup = await session("site-a", "1901", "1902", "1003");

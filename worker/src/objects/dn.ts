@@ -489,6 +489,41 @@ export class Dn extends DurableObject<Env> {
     return [...this.sessions];
   }
 
+  /** On the monitoring DN: the agent it waited for logged out, which cancelled the monitoring. Returns the sessions told. */
+  async monitorDisarmed(agentDN: string): Promise<string[]> {
+    const identity = this.meta.identity;
+    if (!identity) return [];
+    if (this.meta.monitoring === agentDN) this.meta.monitoring = undefined;
+    this.saveMeta();
+    await this.deliverToAll({ event: "EventMonitoringCancelled", site: identity.site, time: new Date().toISOString(), thisDN: identity.number, otherDN: agentDN });
+    return [...this.sessions];
+  }
+
+  /**
+   * PSDK TMonitorNextCall: "The monitoring is automatically canceled when either the supervisor or the agent
+   * logs out." An armed request ends (both DNs' clients get EventMonitoringCancelled); a monitor call already
+   * started is not torn down: it was the one call asked for.
+   */
+  private async cancelMonitoringOnLogout(): Promise<void> {
+    const identity = this.meta.identity!;
+    const by = this.meta.monitorNext;
+    if (by) {
+      this.meta.monitorNext = undefined;
+      this.saveMeta();
+      const told = await dnStub(this.env, identity.tenant, identity.site, by).monitorDisarmed(identity.number);
+      await this.deliverToOthers(told, { event: "EventMonitoringCancelled", site: identity.site, time: new Date().toISOString(), thisDN: by, otherDN: identity.number });
+    }
+    const agent = this.meta.monitoring;
+    if (agent) {
+      this.meta.monitoring = undefined;
+      this.saveMeta();
+      const here = [...this.sessions];
+      if (await dnStub(this.env, identity.tenant, identity.site, agent).cancelMonitor(identity.number, here)) {
+        await this.deliverToAll({ event: "EventMonitoringCancelled", site: identity.site, time: new Date().toISOString(), thisDN: identity.number, otherDN: agent });
+      }
+    }
+  }
+
   /** Sessions of this DN not in `skip` (they heard it from the other DN already). */
   private async deliverToOthers(skip: string[], event: TEvent): Promise<void> {
     await Promise.all([...this.sessions].filter((s) => !skip.includes(s)).map((s) => this.deliverTo(s, [event]).catch((err) => log.warn("could not deliver to a session", { sessionId: s, error: String(err) }))));
@@ -779,9 +814,11 @@ export class Dn extends DurableObject<Env> {
     const change = applyInvalidDestAction(identity.number, this.meta.agent, action);
     log.info("route to an invalid destination", { site: identity.site, dn: identity.number, action, applied: !!change });
     if (!change) return;
+    const loggedOutNow = this.meta.agent.status !== "LoggedOut" && change.state.status === "LoggedOut";
     this.meta.agent = change.state;
     this.saveMeta();
     await this.deliverToAll({ ...change.event, site: identity.site, time: new Date().toISOString() });
+    if (loggedOutNow) await this.cancelMonitoringOnLogout();
   }
 
   private async deliverToAll(event: TEvent): Promise<void> {
@@ -935,9 +972,12 @@ export class Dn extends DurableObject<Env> {
         if (this.meta.config.type === "RoutingPoint") return fail(ErrorCode.UnsupportedOperation, `DN ${dn} is a routing point: agents log in on Extensions and ACD positions`);
         const outcome = agentRequest(dn, this.meta.agent, req);
         if ("code" in outcome) return fail(outcome.code, outcome.message);
+        const loggedOutNow = this.meta.agent.status !== "LoggedOut" && outcome.state.status === "LoggedOut";
         this.meta.agent = outcome.state;
         this.saveMeta();
-        return answer(outcome.event, true);
+        const answered = await answer(outcome.event, true);
+        if (loggedOutNow) await this.cancelMonitoringOnLogout();
+        return answered;
       }
       default:
         break;
