@@ -86,8 +86,10 @@ describe("F2: a CTI port's monitor call handed to a supervisor on another site",
 
     await b.send({ kind: "established", time: now(), dn: "2003", callId: "x2", otherDN: "1002", callType: 2 });
     expect(await waitEvent(remote.stream, "EventEstablished", "2003")).toMatchObject({ connID: ringing.connID, thisDNRole: 10, otherDN: "1002" });
-    // a resync does not take role 10 away (B.0): the snapshot knows only 2, the release still says 10
-    await b.send({ kind: "snapshot", time: now(), dns: [{ dn: "2003", kind: "phone", inService: true, calls: [{ callId: "x2", phase: "established", otherDN: "1002", role: 2, callType: 2 }] }] });
+    // a resync does not take role 10 away (B.0): the snapshot knows only 2 (and finds the call held meanwhile);
+    // what it tells keeps role 10 and the extension, and so does the release after it
+    await b.send({ kind: "snapshot", time: now(), dns: [{ dn: "2003", kind: "phone", inService: true, calls: [{ callId: "x2", phase: "held", otherDN: "1002", role: 2, callType: 2 }] }] });
+    expect(await waitEvent(remote.stream, "EventHeld", "2003")).toMatchObject({ connID: ringing.connID, thisDNRole: 10, extensions: { "GCTI-REMOTE-OBSERVE": "true" } });
     await a.send({ kind: "observer", time: now(), dn: "1002", callId: "c1", otherDN: "2003", addressType: "external", change: "changed" });
     // the supervisor hangs up first: the agent hears the observer leave
     await b.send({ kind: "released", time: now(), dn: "2003", callId: "x2", cause: "normal" });
@@ -97,7 +99,7 @@ describe("F2: a CTI port's monitor call handed to a supervisor on another site",
 
     expect(sup.stream.events.map((e) => e.event)).toEqual(["EventRegistered", "EventMonitoringNextCall", "EventEstablished", "EventReleased", "EventRemoteConnectionSuccess"]);
     expect(agent.stream.events.map((e) => e.event)).toEqual(["EventRegistered", "EventMonitoringNextCall", "EventRinging", "EventEstablished", "EventPartyAdded", "EventPartyDeleted"]);
-    expect(remote.stream.events.map((e) => e.event)).toEqual(["EventRegistered", "EventRinging", "EventEstablished", "EventReleased"]);
+    expect(remote.stream.events.map((e) => e.event)).toEqual(["EventRegistered", "EventRinging", "EventEstablished", "EventHeld", "EventReleased"]);
     for (const s of [sup, agent, remote]) await s.stream.close();
     await a.close();
     await b.close();

@@ -246,7 +246,13 @@ export class Dn extends DurableObject<Env> {
         this.meta.switchInService = input.entry.inService;
         this.meta.kind = input.entry.kind;
         const reassert = input.entry.kind === "remoteTerminal" ? this.remoteSwitchState(input.entry.remote?.active ?? null, input.entry.remote?.mine ?? false, true) : null;
+        const before = new Map([...this.calls.values()].map((c) => [c.connID, c]));
         const result = reconcile(dn, this.calls, input.entry, input.connIDs, input.time);
+        // a remote observer's leg keeps its marks (role 10, GCTI-REMOTE-OBSERVE) in what a resync tells of it
+        result.events = result.events.map((e) => {
+          const call = [...result.calls.values()].find((c) => c.connID === e.connID) ?? before.get(e.connID ?? "");
+          return call ? withObserverMarks(e, call) : e;
+        });
         this.replaceCalls(result.calls, new Set(input.dataConnIDs ?? []));
         emit(input.idx, this.serviceChange(wasInService, input.time));
         // clients hear "out of service" first (seed HA: out of service, then back with the remote extensions)
