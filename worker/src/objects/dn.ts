@@ -579,7 +579,7 @@ export class Dn extends DurableObject<Env> {
     // an idle DN has no object yet (issue 13): it starts from what its Site knows
     if (target) await this.ensureConfigured(target);
     const identity = this.meta.identity;
-    if (!identity || !this.meta.config) return { ok: false, code: expectation.requester ? ErrorCode.BadDestinationDN : ErrorCode.DNNotConfigured, message: "the destination DN is not configured at that location" };
+    if (!identity || !this.meta.config) return { ok: false, code: expectation.requester ? ErrorCode.BadDestinationDN : ErrorCode.DNNotConfigured, message: target ? `DN ${target.number} is not configured at location ${target.site}` : "the destination DN is not configured at that location" };
     const now = Date.now();
     const pending = (this.meta.expectations ?? []).filter((e) => e.expiresAt > now);
     const refusal = checkExpectation(identity.number, identity.site, this.meta.linkUp, this.inService, pending, now);
