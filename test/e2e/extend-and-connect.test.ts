@@ -90,7 +90,7 @@ describe("F3: extend and connect", () => {
     ]);
     expect(owner.events.slice(owner.events.findIndex((e) => e.event === "EventUnregistered")).some((e) => e.event === "EventDNOutOfService")).toBe(false);
     // REMOTE_DEST on a DN that is not a remote terminal
-    expect((await owner.request("site-a", { request: "RequestRegisterAddress", thisDN: "1001", extensions: EXT_1 })).event).toMatchObject({ event: "EventError", errorCode: 53 });
+    expect((await owner.request("site-a", { request: "RequestRegisterAddress", thisDN: "1001", extensions: EXT_1 })).event).toMatchObject({ event: "EventError", errorCode: 53, errorMessage: expect.stringContaining("not a remote terminal") });
     for (const s of [caller, watcher, owner, callee]) await s.close();
   });
 
