@@ -55,6 +55,8 @@ describe("primary and backup link agents", () => {
       ["EventDNOutOfService", "1801", null],
       ["EventDNBackInService", "1801", EXT_1],
     ]);
+    // the call is controllable through the backup, under its connID
+    expect((await owner.request("site-a", { request: "RequestHoldCall", thisDN: "1001", connID })).event).toMatchObject({ event: "EventHeld", thisDN: "1001", connID });
 
     // 2. the active agent hangs (alive socket, no traffic): the restarted primary takes over within 15 s
     await stack.startAgent("site-a", { waitForLink: false });
@@ -69,12 +71,16 @@ describe("primary and backup link agents", () => {
       ["EventDNBackInService", "1801", EXT_1],
     ]);
 
-    // the call survived both switchovers under its connID and is still controllable
+    // the call survived both switchovers under its connID and is still controllable, through the primary again
+    expect((await owner.request("site-a", { request: "RequestRetrieveCall", thisDN: "1001", connID })).event).toMatchObject({ event: "EventRetrieved", thisDN: "1001", connID });
     const released = await owner.request("site-a", { request: "RequestReleaseCall", thisDN: "1001", connID });
     expect(released.event).toMatchObject({ event: "EventReleased", thisDN: "1001", connID });
     await owner.waitFor((e) => e.event === "EventReleased" && e.thisDN === "1002", "released at 1002");
     const ofCall = owner.events.filter((e) => e.connID === connID).map((e) => [e.event, e.thisDN]);
-    expect(ofCall).toEqual([["EventDialing", "1001"], ["EventRinging", "1002"], ["EventEstablished", "1002"], ["EventEstablished", "1001"], ["EventReleased", "1001"], ["EventReleased", "1002"]]);
+    expect(ofCall).toEqual([
+      ["EventDialing", "1001"], ["EventRinging", "1002"], ["EventEstablished", "1002"], ["EventEstablished", "1001"],
+      ["EventHeld", "1001"], ["EventRetrieved", "1001"], ["EventReleased", "1001"], ["EventReleased", "1002"],
+    ]);
     // no gap, no duplicate; the sessions never saw the link go down
     expect(owner.events.map((e) => e.seq)).toEqual(owner.events.map((_, i) => i + 1));
     expect(owner.events.filter((e) => e.event === "EventLinkDisconnected")).toEqual([]);

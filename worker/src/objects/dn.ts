@@ -262,6 +262,7 @@ export class Dn extends DurableObject<Env> {
       } else {
         const ev = input.ev;
         if (ev.kind === "service") {
+          if (ev.inService && !this.meta.switchInService && this.meta.kind === "remoteTerminal" && this.remote.owner) this.ctx.waitUntil(this.reextendLater().catch((err: unknown) => log.warn("could not extend a remote terminal again", { dn, error: String(err) })));
           this.meta.switchInService = ev.inService;
         } else if (ev.kind === "remoteDestination") {
           void this.remoteSwitchState(ev.active, ev.mine, false);
@@ -779,6 +780,19 @@ export class Dn extends DurableObject<Env> {
       for (const event of this.remoteAnnouncement(ev.time)) this.distribute(idx, event, out);
     }
     return true;
+  }
+
+  /**
+   * JTAPI says the remote terminal is back in service (B.2 (3) h): after a CTIManager restart JTAPI sets the
+   * destination again by itself (JDG p.923); still cleared after request-timeout, the Dn sets it. One that
+   * another application set is left alone (B.2 (5): no fighting back).
+   */
+  private async reextendLater(): Promise<void> {
+    const identity = this.meta.identity!;
+    const seconds = Number(await siteStub(this.env, identity.tenant, identity.site).option("TServer", "request-timeout")) || 10;
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    const r = this.remote;
+    if (r.owner && !r.settling && r.active === null && this.meta.linkUp && this.meta.switchInService) await this.sendRemoteDestination(true);
   }
 
   /** RequestRegisterAddress with REMOTE_DEST: this session owns the terminal now (the last one decides, seed). */
