@@ -1,7 +1,8 @@
 // `npm start`: the whole system on this machine. The control plane under `wrangler dev` (workerd, state
 // in .local/state), two simulated UCM clusters joined by a trunk, one link agent per site, and the demo
 // provisioning. Writes .local/demo.json once the links are up; however it ends (Ctrl-C, SIGTERM, the
-// terminal closing, its parent dying, even SIGKILL through the reaper) it takes its children down.
+// terminal closing, its parent dying, a kill -9 of npm or of this process through the reaper) it takes
+// its children down.
 import { spawn } from "node:child_process";
 import { chmodSync, fstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -10,6 +11,7 @@ import { join } from "node:path";
 import { type Child, startChild, waitForHttp } from "./lib/processes.js";
 import { type DnPlan, dnObjectFor, provisionDemo } from "./lib/provision.js";
 import { readSimPlan } from "./lib/sim-plan.js";
+import { brokenLink, invocationChain } from "./lib/invocation.js";
 
 const local = ".local";
 const logs = join(local, "logs");
@@ -39,9 +41,11 @@ if (isPipe(0)) {
   process.stdin.resume();
   process.stdin.once("end", () => void stopAll(0));
 }
-// the parent (npm, a supervisor) died without telling us: we were re-parented
+// the parent (npm, a supervisor) died without telling us: we were re-parented; or one of the processes
+// that wrap this invocation (tsx, npm's sh, npm) was killed, or npm's own parent died
 const parent = process.ppid;
-setInterval(() => { if (process.ppid !== parent) void stopAll(0); }, 1000).unref();
+const chain = invocationChain();
+setInterval(() => { if (process.ppid !== parent || brokenLink(chain)) void stopAll(0); }, 1000).unref();
 // and should this process die by SIGKILL, the reaper (a process of its own) ends the children
 const reaper = spawn(process.execPath, ["scripts/lib/reaper.mjs"], { stdio: ["pipe", "ignore", "ignore"], detached: true });
 reaper.unref();
