@@ -47,9 +47,11 @@ describe("primary and backup link agents", () => {
 
     // 1. the primary's uplink closes: the backup is active within 2 s
     let n = owner.events.length;
+    // measured from the kill, not from the harness seeing the process exit
+    const killedAt = Date.now();
     await stack.agents["site-a"]!.stop("SIGKILL");
-    const closedMs = await until((s) => s.activeAgent === "site-a-backup", "the backup active", 2_000);
-    expect(closedMs).toBeLessThanOrEqual(2_000);
+    await until((s) => s.activeAgent === "site-a-backup", "the backup active", 2_000 - (Date.now() - killedAt));
+    expect(Date.now() - killedAt).toBeLessThanOrEqual(2_000);
     await owner.waitFor((e) => owner.events.indexOf(e) >= n && e.event === "EventDNBackInService" && e.thisDN === "1801", "1801 back in service through the backup", 10_000);
     expect(owner.events.slice(n).map((e) => [e.event, e.thisDN, e.extensions ?? null])).toEqual([
       ["EventDNOutOfService", "1801", null],
