@@ -219,7 +219,8 @@ export class Uplink {
   private wasFrozen(ws: WebSocket): boolean {
     const pingEveryMs = this.opts.keepalive?.pingEveryMs ?? PING_EVERY_MS;
     const silentMs = Date.now() - this.lastPing;
-    if (silentMs <= REPLACED_AFTER_PINGS * pingEveryMs) return false;
+    // (at least 1 s: tests ping every few ms, and a loop busy for that long is not a freeze)
+    if (silentMs <= Math.max(REPLACED_AFTER_PINGS * pingEveryMs, 1_000)) return false;
     this.opts.log.warn({ silentMs }, "this agent sent no ping for longer than the control plane waits: dropping the uplink unread (the commands waiting in it may have been failed already)");
     this.abandon(ws, 4000, "agent was frozen");
     return true;
