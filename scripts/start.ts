@@ -166,27 +166,35 @@ async function main(): Promise<void> {
   const plan: DnPlan = Object.fromEntries(Object.entries(simPlan.devices).map(([site, devices]) => [site, devices.map((d) => dnObjectFor(d.dn, d.kind))]));
   const keys = await provisionDemo(api, adminToken, "demo", plan, previous?.keys);
 
-  // 4. one link agent per site, and with --backup a standby one each (the Site makes it active when the primary goes)
+  // 4. one link agent per site, and with --backup a standby one each. The Site makes the first agent to say
+  // hello active (no fail-back: docs/uplink.md "High availability"), so each backup starts only once its
+  // primary is active: started together, the backup could win the race and the roles would read backwards.
   const agentHttp: Record<string, Promise<string | null>> = {};
-  for (const [site, cluster] of Object.entries(simReady.clusters)) {
+  const startAgent = (site: string, role: "primary" | "backup") => {
+    const cluster = simReady.clusters[site]!;
     const user = simPlan.users[site]!;
-    for (const role of withBackup ? ["primary", "backup"] as const : ["primary"] as const) {
-      const name = role === "primary" ? site : `${site}-backup`;
-      const configPath = join(local, `link-agent-${name}.json`);
-      writeSecretFile(configPath, JSON.stringify({
-        site,
-        agentId: `${site}-${role}`,
-        role,
-        controlPlane: { url: api, linkKey: keys.link[site] },
-        links: [{ name: "link-1", host: cluster.linkHost ?? "127.0.0.1", port: cluster.linkPort, user: user.user, password: user.password }],
-        log: { level: "info" },
-        // health and metrics on a free loopback port, found in the agent's log line below
-        http: { host: "127.0.0.1", port: 0 },
-      }, null, 2));
-      const agentLog = join(logs, `link-agent-${name}.log`);
-      const agent = watch(() => startChild(`agent ${name}`, process.execPath, [...tsx, "link-agent/src/main.ts", "--config", configPath], { logFile: agentLog }), agentLog, true);
-      agentHttp[name] = agent.waitFor(/health and metrics server listening/, 30_000).then((line) => (JSON.parse(line) as { url: string }).url).catch(() => null);
-    }
+    const name = role === "primary" ? site : `${site}-backup`;
+    const configPath = join(local, `link-agent-${name}.json`);
+    writeSecretFile(configPath, JSON.stringify({
+      site,
+      agentId: `${site}-${role}`,
+      role,
+      controlPlane: { url: api, linkKey: keys.link[site] },
+      links: [{ name: "link-1", host: cluster.linkHost ?? "127.0.0.1", port: cluster.linkPort, user: user.user, password: user.password }],
+      log: { level: "info" },
+      // health and metrics on a free loopback port, found in the agent's log line below
+      http: { host: "127.0.0.1", port: 0 },
+    }, null, 2));
+    const agentLog = join(logs, `link-agent-${name}.log`);
+    const agent = watch(() => startChild(`agent ${name}`, process.execPath, [...tsx, "link-agent/src/main.ts", "--config", configPath], { logFile: agentLog }), agentLog, true);
+    agentHttp[name] = agent.waitFor(/health and metrics server listening/, 30_000).then((line) => (JSON.parse(line) as { url: string }).url).catch(() => null);
+  };
+  const sites = Object.keys(simReady.clusters);
+  for (const site of sites) startAgent(site, "primary");
+  if (withBackup) {
+    await waitForLinks(api, keys.client, sites, 20_000);
+    for (const site of sites) startAgent(site, "backup");
+    await waitForStandbys(api, keys.client, sites, 20_000);
   }
 
   const demo = {
@@ -238,6 +246,26 @@ async function waitForLinks(api: string, clientKey: string, sites: string[], ms:
         // demo.json is written once the links are up (scripts that read it may call at once)
         console.warn(`warning: the link of ${site} is not up yet; waiting (see .local/logs/link-agent-${site}.log)`);
         end = Date.now() + ms;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** Waits until each site's backup agent is connected, as the standby (its primary is the active one). */
+async function waitForStandbys(api: string, clientKey: string, sites: string[], ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  for (const site of sites) {
+    for (;;) {
+      const res = await fetch(`${api}/v1/sites/${site}`, { headers: { authorization: `Bearer ${clientKey}` } }).catch(() => undefined);
+      const status = res?.ok ? ((await res.json()) as { activeAgent: string | null; agents: Array<{ agentId: string; active: boolean }> }) : undefined;
+      if (status?.agents.some((a) => a.agentId === `${site}-backup` && !a.active)) {
+        if (status.activeAgent !== `${site}-primary`) console.warn(`warning: on ${site} the active agent is ${status.activeAgent ?? "none"}, not ${site}-primary`);
+        break;
+      }
+      if (Date.now() > end) {
+        console.warn(`warning: the backup agent of ${site} is not connected yet (see .local/logs/link-agent-${site}-backup.log)`);
+        break;
       }
       await new Promise((r) => setTimeout(r, 200));
     }
