@@ -96,6 +96,39 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     expectValid(c);
   });
 
+  it("addParty offers the call to one more party (CallControlCall.addParty); dropCall clears it for everyone (CallControlCall.drop)", async () => {
+    const c = await connected(bridge);
+    const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
+    const callId = made.result.callId;
+    await c.waitForEvent(0, (e) => e.id === "CallCtlTermConnRingingEv" && e.callId === callId, "ringing");
+    // JTAPI's precondition: two ESTABLISHED connections
+    expect(await c.request({ op: "addParty", callId, address: "1001", destination: "1003" })).toMatchObject({ ok: false, error: { exception: "InvalidStateException" } });
+    const beforeAnswer = c.frames.length;
+    await c.request({ op: "answer", callId, address: "1002" });
+    await c.waitForEvent(beforeAnswer, (e) => e.id === "CallCtlTermConnTalkingEv" && e.address === "1002", "1002 talking");
+
+    const mark = c.frames.length;
+    expect(await c.request({ op: "addParty", callId, address: "1001", destination: "1003" })).toMatchObject({ ok: true });
+    await c.waitForEvent(mark, (e) => e.id === "CallCtlTermConnRingingEv" && e.address === "1003", "ringing at 1003");
+    expect(c.frames.slice(mark).findIndex((f) => f.type === "response")).toBe(0);
+    // the same call rings at the new party; nobody else's connection changes
+    expect(c.eventsAfter(mark).map((e) => [e.id, e.callId === callId, e.address ?? null])).toEqual([
+      ["ConnCreatedEv", true, "1003"], ["ConnInProgressEv", true, "1003"], ["CallCtlConnOfferedEv", true, "1003"], ["ConnAlertingEv", true, "1003"],
+      ["CallCtlConnAlertingEv", true, "1003"], ["TermConnCreatedEv", true, "1003"], ["TermConnRingingEv", true, "1003"], ["CallCtlTermConnRingingEv", true, "1003"],
+    ]);
+    // refused before anything changes: already a party, an unallocated number, a requester not in the call
+    expect(await c.request({ op: "addParty", callId, address: "1001", destination: "1003" })).toMatchObject({ ok: false, error: { exception: "InvalidPartyException", errorCode: -1932787470 } });
+    expect(await c.request({ op: "addParty", callId, address: "1001", destination: "4999" })).toMatchObject({ ok: false, error: { exception: "InvalidPartyException" } });
+    expect(await c.request({ op: "dropCall", callId, address: "1004" })).toMatchObject({ ok: false, error: { exception: "InvalidStateException", message: "1004 has no connection in the call" } });
+
+    const beforeDrop = c.frames.length;
+    expect(await c.request({ op: "dropCall", callId, address: "1002" })).toMatchObject({ ok: true });
+    await c.waitForEvent(beforeDrop, (e) => e.id === "CallInvalidEv", "CallInvalidEv");
+    expect(trail(c.eventsAfter(beforeDrop))).toEqual([...drop("1001"), ...drop("1002"), ...drop("1003"), ["CallInvalidEv", null, 100]]);
+    expect(await c.request({ op: "dropCall", callId, address: "1002" })).toMatchObject({ ok: false, error: { exception: "InvalidArgumentException", message: `unknown call ${callId}` } });
+    expectValid(c);
+  });
+
   it("consult transfer in JDG Table 8's order: the bracket, the controller leaves, the consulted party joins, the consult call clears; META_CALL_TRANSFERRING on every move", async () => {
     const c = await connected(bridge);
     const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
@@ -239,7 +272,10 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
   it("sets a remote destination through CiscoRemoteTerminal and relays CiscoProvTerminalRemoteDestinationChangedEv", async () => {
     const c = await connected(bridge);
     const mark = c.frames.length;
-    expect(await c.request({ op: "setRemoteDestination", address: "1802", number: "0611000099", name: "desk-mobile", active: true })).toMatchObject({ ok: true });
+    // the result is the terminal's destinations now (getAllRemoteDestinations, isMyAppLastToSetActiveRD)
+    expect(await c.request({ op: "setRemoteDestination", address: "1802", number: "0611000099", name: "desk-mobile", active: true })).toMatchObject({
+      ok: true, result: { myAppLastToSetActiveRD: true, remoteDestinations: [{ number: "0611000002", name: "mobile-1802", active: true }, { number: "0611000099", name: "desk-mobile", active: true }] },
+    });
     await c.waitForEvent(mark, (e) => e.id === "CiscoProvTerminalRemoteDestinationChangedEv", "remote destination event");
     expect(c.eventsAfter(mark).find((e) => e.id === "CiscoProvTerminalRemoteDestinationChangedEv")).toMatchObject({
       address: "1802", terminal: "CTIRD1802", myAppLastToSetActiveRD: true,

@@ -420,6 +420,20 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
                 }
                 return new JsonObject();
             }
+            case "dropCall": {
+                // RequestClearCall: CallControlCall.drop() disconnects every connection; the requester must be a party
+                Call call = call(r, "callId");
+                connection(call, req(r, "address"));
+                ((CallControlCall) call).drop();
+                return new JsonObject();
+            }
+            case "addParty": {
+                // RequestSingleStepConference: the destination is offered the call as one more party
+                Call call = call(r, "callId");
+                connection(call, req(r, "address"));
+                ((CallControlCall) call).addParty(req(r, "destination"));
+                return new JsonObject();
+            }
             case "startMonitor":
                 return startMonitor(r);
             case "setRemoteDestination":
@@ -472,7 +486,8 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
         if (!known) remote.addRemoteDestination(name != null ? name : number, number, active);
         else if (name != null) remote.updateRemoteDestination(number, name, number, active);
         else remote.setActiveRemoteDestination(number, active);
-        return new JsonObject();
+        // the result is the terminal's destinations as they are now (docs/switch-link.md, setRemoteDestination)
+        return Json.obj("remoteDestinations", remoteDestinations(remote.getAllRemoteDestinations()), "myAppLastToSetActiveRD", remote.isMyAppLastToSetActiveRD());
     }
 
     private static CiscoRemoteDestinationInfo[] nonNull(CiscoRemoteDestinationInfo[] a) {

@@ -338,6 +338,37 @@ public final class FakeProvider implements CiscoProvider {
         calls.remove(call);
     }
 
+    /**
+     * CallControlCall.drop(): every connection of the call is disconnected, then CallInvalidEv (JTAPI's
+     * post-conditions; JDG gives no chart of its own, so the events are those of a teardown, p.1284/p.1594).
+     */
+    synchronized void dropCall(FakeCall call) throws InvalidStateException {
+        List<FakeConnection> live = call.live();
+        if (call.invalid || live.isEmpty()) throw new FakeExceptions.State(call, InvalidStateException.CALL_OBJECT, "call is not ACTIVE");
+        List<CallEv> evs = new ArrayList<>();
+        for (FakeConnection c : live) evs.addAll(Arrays.asList(drop(c, 0)));
+        call.invalid = true;
+        evs.add(Events.of(CallInvalidEv.class).with("getCall", call).build());
+        fire(call, evs.toArray(new CallEv[0]));
+        calls.remove(call);
+    }
+
+    /**
+     * CallControlCall.addParty(String): the destination is offered the call as one more party and the parties
+     * in it stay (JTAPI 1.2: the call ACTIVE with two ESTABLISHED connections at least). A destination that is
+     * unknown, out of service or already a party fails before anything changes; the offer's events are those
+     * of any offer (switch-link.md "1002 rings"), as the simulator gives them.
+     */
+    synchronized Connection addParty(FakeCall call, String destination) throws InvalidStateException, InvalidPartyException {
+        int established = 0;
+        for (FakeConnection c : call.live()) if (c.state == CallControlConnection.ESTABLISHED) established++;
+        if (call.invalid || established < 2) throw new FakeExceptions.State(call, InvalidStateException.CALL_OBJECT, "call must be ACTIVE with two ESTABLISHED connections");
+        FakeAddress dest = addresses.get(destination);
+        if (dest == null || dest.terminal == null || !dest.terminal.inService) throw new FakeExceptions.Party("destination " + destination + " is unknown or out of service");
+        if (call.connectionOf(destination) != null) throw new FakeExceptions.Party(destination + " is already a party of the call");
+        return offer(call, dest);
+    }
+
     private CallEv[] drop(FakeConnection c, int reason) {
         List<CallEv> evs = new ArrayList<>();
         FakeTerminalConnection t = c.tc();

@@ -259,6 +259,8 @@ final class FakeCall implements CiscoCall {
     @Override public Connection transfer(String dest) throws MethodNotSupportedException { throw new MethodNotSupportedException("single-step transfer is not in the fake"); }
     @Override public void conference(Call other) throws MethodNotSupportedException { throw new MethodNotSupportedException("conference is not in the fake"); }
     @Override public void setTransferController(TerminalConnection tc) { transferController = (FakeTerminalConnection) tc; }
+    @Override public void drop() throws InvalidStateException { provider.dropCall(this); }
+    @Override public Connection addParty(String dest) throws InvalidStateException, InvalidPartyException { return provider.addParty(this, dest); }
     @Override public Connection[] startMonitor(Terminal t, Address a, TerminalConnection tc, int type, int tone) throws InvalidStateException {
         return provider.startMonitor(this, (FakeTerminal) t, (FakeAddress) a, (FakeTerminalConnection) tc, type, tone);
     }
