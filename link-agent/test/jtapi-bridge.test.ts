@@ -58,7 +58,8 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     const c = await connected(bridge);
     const mark = c.frames.length;
     const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
-    expect(made).toMatchObject({ ok: true, result: { callId: expect.stringMatching(/^fakecluster-[0-9a-z]+-1-\d+$/) } });
+    // <CiscoProvider.getClusterID()>-<CiscoCallID.getCallManagerID()>-<getGlobalCallID()>
+    expect(made).toMatchObject({ ok: true, result: { callId: expect.stringMatching(/^fakecluster-1-\d+$/) } });
     const callId = made.result.callId;
     await c.waitForEvent(mark, (e) => e.id === "CallCtlTermConnRingingEv", "ringing at 1002");
     // the response precedes every event the request caused
@@ -392,6 +393,35 @@ describe("JTAPI bridge start-up", () => {
       expect(c.invalid).toEqual([]);
     } finally {
       await b.stop();
+    }
+  }, 60_000);
+
+  it("names a call that was up before it started by the cluster's (CallManager id, global call id) alone, so a restarted bridge keeps its id", async () => {
+    const env = { FAKE_JTAPI_CALL_IN_PROGRESS: "1003,1004,9123" };
+    const expected = {
+      callId: "fakecluster-1-9123", callingAddress: "1003", calledAddress: "1004",
+      connections: [{ address: "1003", state: "ESTABLISHED", terminalState: "TALKING" }, { address: "1004", state: "ESTABLISHED", terminalState: "TALKING" }],
+    };
+    for (const round of ["first bridge", "restarted bridge"]) {
+      const b = await startBridge({}, env);
+      try {
+        const c = await BridgeConnection.open(b.port);
+        open.push(c);
+        await c.hello();
+        const mark = c.frames.length;
+        const snap = await c.request({ op: "snapshot" });
+        expect(Snapshot.parse(snap.result).calls, round).toEqual([expected]);
+        // the observer's CAUSE_SNAPSHOT replay of the call is not forwarded (the snapshot has it); its hang-up is
+        expect(await b.control("hangup 1004")).toBe("ok");
+        await c.waitForEvent(mark, (e) => e.id === "CallInvalidEv", "CallInvalidEv");
+        expect(c.eventsAfter(mark).map((e) => [e.id, e.callId, e.address ?? null, e.cause])).toEqual([
+          ...drop("1004").map(([id, a, k]) => [id, expected.callId, a, k]), ...drop("1003").map(([id, a, k]) => [id, expected.callId, a, k]),
+          ["CallInvalidEv", expected.callId, null, 100],
+        ]);
+        expectValid(c);
+      } finally {
+        await b.stop();
+      }
     }
   }, 60_000);
 

@@ -131,6 +131,7 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
     private final Map<Call, String> ids = new IdentityHashMap<>();
     private final Map<String, Call> calls = new HashMap<>();
     private int callSeq;
+    private String localCallIds;
 
     private final Set<String> observedAddresses = new HashSet<>();
     private final Set<String> observedTerminals = new HashSet<>();
@@ -193,7 +194,9 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
             throw new AuthFailure((e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()) + code);
         }
         credentials = presented;
-        callIdPrefix = clusterName() + "-" + Long.toString(System.currentTimeMillis() / 1000, 36) + "-";
+        // no process start in it: the same call keeps its id through a restart of this bridge and in a backup agent's bridge
+        callIdPrefix = clusterName() + "-";
+        localCallIds = "x" + Long.toString(System.currentTimeMillis() / 1000, 36) + "-";
         try {
             provider.addObserver(this);
         } catch (Exception e) {
@@ -916,13 +919,19 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
         return list;
     }
 
-    /** The call's protocol id: "<cluster>-<provider start>-<CallManager id>-<global call id>", fixed at first sight and kept across a CTIManager failover. */
+    /**
+     * The call's protocol id: "<cluster>-<CallManager id>-<global call id>", fixed at first sight and kept across a
+     * CTIManager failover. The pair is the CallManager's own (CDR globalCallID_callManagerId/_callId: unique in the
+     * cluster and, since CUCM 5.x, kept across CallManager restarts), so another bridge process, after a restart or in
+     * a backup agent, names the same call the same way. A Call that is no CiscoCall (not Cisco's JTAPI) gets a
+     * number of this process's.
+     */
     String callId(Call call) {
         synchronized (ids) {
             String id = ids.get(call);
             if (id != null) return id;
             CiscoCallID cid = call instanceof CiscoCall ? ((CiscoCall) call).getCallID() : null;
-            id = cid != null ? callIdPrefix + cid.getCallManagerID() + "-" + cid.getGlobalCallID() : callIdPrefix + "x" + (++callSeq);
+            id = cid != null ? callIdPrefix + cid.getCallManagerID() + "-" + cid.getGlobalCallID() : callIdPrefix + localCallIds + (++callSeq);
             // a known (CallManager id, global call id) whose old Call object was never cleared is the same call seen
             // again through a new Call object (a CTIManager failover, JDG p.216): it keeps its id, so its connID too
             // (docs/switch-link.md, "Call identity"); a cleared call was forgotten, so a reused global call id is new

@@ -64,6 +64,7 @@ import javax.telephony.events.AddrEv;
 import javax.telephony.events.CallActiveEv;
 import javax.telephony.events.CallEv;
 import javax.telephony.events.CallInvalidEv;
+import javax.telephony.events.Ev;
 import javax.telephony.events.ConnAlertingEv;
 import javax.telephony.events.ConnConnectedEv;
 import javax.telephony.events.ConnCreatedEv;
@@ -109,8 +110,48 @@ public final class FakeProvider implements CiscoProvider {
         // a larger cluster, for paged snapshots
         int extra = Integer.parseInt(System.getenv().getOrDefault("FAKE_JTAPI_EXTRA_PHONES", "0"));
         for (int i = 0; i < extra; i++) new FakeTerminal("SEP00000B" + (20000 + i), add(new FakeAddress(this, Integer.toString(20000 + i))));
+        // a call already up on the cluster when the provider opens ("<calling>,<called>,<global call id>"): a bridge
+        // that starts (or restarts) meets it in its first snapshot
+        String inProgress = System.getenv("FAKE_JTAPI_CALL_IN_PROGRESS");
+        if (inProgress != null) callInProgress(inProgress.split(","));
         // the provider comes into service after it is returned (ProvInServiceEv), as Cisco's does
         eventThread.execute(() -> setInService(true));
+    }
+
+    private void callInProgress(String[] spec) {
+        FakeCall call = new FakeCall(this, Integer.parseInt(spec[2]));
+        call.calling = addresses.get(spec[0]);
+        call.called = addresses.get(spec[1]);
+        call.active = true;
+        for (FakeAddress a : new FakeAddress[] {call.calling, call.called}) {
+            FakeConnection c = join(call, a);
+            c.state = CallControlConnection.ESTABLISHED;
+            FakeTerminalConnection t = new FakeTerminalConnection(c, a.terminal);
+            c.terminalConnections.add(t);
+            t.state = CallControlTerminalConnection.TALKING;
+        }
+        calls.add(call);
+    }
+
+    /**
+     * A call observer added to an address with calls observes them from now on, and first gets their state
+     * replayed as events with CAUSE_SNAPSHOT (JDG "Single Versus Multiple CallObserver").
+     */
+    void observeCalls(FakeAddress a, CallObserver o) {
+        for (FakeCall call : calls) {
+            FakeConnection mine = call.connectionOf(a.name);
+            if (mine == null || call.invalid || call.observers.contains(o)) continue;
+            call.observers.add(o);
+            List<CallEv> replay = new ArrayList<>();
+            replay.add(Events.of(CallActiveEv.class).with("getCall", call).with("getCause", Ev.CAUSE_SNAPSHOT).build());
+            for (FakeConnection c : call.live()) {
+                replay.add(Events.of(ConnConnectedEv.class).with("getCall", call).with("getConnection", c).with("getCause", Ev.CAUSE_SNAPSHOT).build());
+                FakeTerminalConnection t = c.tc();
+                if (t != null) replay.add(Events.of(CallCtlTermConnTalkingEv.class).with("getCall", call).with("getTerminalConnection", t).with("getCause", Ev.CAUSE_SNAPSHOT).build());
+            }
+            CallEv[] evs = replay.toArray(new CallEv[0]);
+            eventThread.execute(() -> o.callChangedEvent(evs));
+        }
     }
 
     private FakeAddress add(FakeAddress a) {

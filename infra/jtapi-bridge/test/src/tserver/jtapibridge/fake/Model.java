@@ -70,7 +70,10 @@ class FakeAddress implements CiscoAddress {
     @Override public String getName() { return name; }
     @Override public Terminal[] getTerminals() { return terminal == null ? new Terminal[0] : new Terminal[] {terminal}; }
     @Override public Connection[] getConnections() { return provider.connectionsOf(this); }
-    @Override public void addCallObserver(CallObserver o) { if (!callObservers.contains(o)) callObservers.add(o); }
+    @Override public void addCallObserver(CallObserver o) {
+        if (!callObservers.contains(o)) callObservers.add(o);
+        provider.observeCalls(this, o);
+    }
     @Override public void addObserver(AddressObserver o) { if (!observers.contains(o)) observers.add(o); }
     @Override public int getState() { return terminal != null && terminal.inService ? CiscoAddress.IN_SERVICE : 0; }
     @Override public int getType() { return 1; /* CiscoAddress.INTERNAL */ }
