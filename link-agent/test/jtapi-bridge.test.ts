@@ -181,6 +181,106 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     expectValid(c);
   });
 
+  /** 1001 calls 1002, 1002 answers and consults 1003, who answers: [original, consult]. */
+  async function consulted(c: BridgeConnection): Promise<[string, string]> {
+    const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
+    const original = made.result.callId;
+    await c.waitForEvent(0, (e) => e.id === "CallCtlTermConnRingingEv" && e.callId === original, "ringing");
+    const beforeAnswer = c.frames.length;
+    await c.request({ op: "answer", callId: original, address: "1002" });
+    await c.waitForEvent(beforeAnswer, (e) => e.id === "CallCtlTermConnTalkingEv" && e.address === "1002", "1002 talking");
+    const beforeConsult = c.frames.length;
+    const consult = (await c.request({ op: "consult", callId: original, address: "1002", destination: "1003" })).result.callId;
+    await c.waitForEvent(beforeConsult, (e) => e.id === "CallCtlTermConnRingingEv" && e.address === "1003", "ringing at 1003");
+    const beforeConsultAnswer = c.frames.length;
+    await c.request({ op: "answer", callId: consult, address: "1003" });
+    await c.waitForEvent(beforeConsultAnswer, (e) => e.id === "CallCtlTermConnTalkingEv" && e.address === "1003", "1003 talking");
+    return [original, consult];
+  }
+
+  it("conference (Call1.conference(Call2)): the bracket, the controller talks again, the consulted party joins, the consult call clears; dropParty then drops one party", async () => {
+    const c = await connected(bridge);
+    const [original, consult] = await consulted(c);
+    const before = c.frames.length;
+    expect(await c.request({ op: "conference", callId: original, consultCallId: consult, address: "1002" })).toMatchObject({ ok: true });
+    await c.waitForEvent(before, (e) => e.id === "CiscoConferenceEndEv", "CiscoConferenceEndEv");
+    const events = c.eventsAfter(before);
+    const x = (dn: string) => [["TermConnDroppedEv", dn, 100], ["CallCtlTermConnDroppedEv", dn, 207], ["ConnDisconnectedEv", dn, 100], ["CallCtlConnDisconnectedEv", dn, 207]];
+    expect(events.map((e) => [e.id, e.callId === original ? "final" : e.callId === consult ? "consult" : e.callId, e.address ?? null, e.cause])).toEqual([
+      ["CiscoConferenceStartEv", "final", "1002", 100],
+      ["CallCtlTermConnTalkingEv", "final", "1002", 207],
+      ["ConnCreatedEv", "final", "1003", 100], ["ConnConnectedEv", "final", "1003", 100], ["CallCtlConnEstablishedEv", "final", "1003", 207],
+      ["TermConnCreatedEv", "final", "1003", 100], ["TermConnActiveEv", "final", "1003", 100], ["CallCtlTermConnTalkingEv", "final", "1003", 207],
+      ...x("1002").map(([id, a, k]) => [id, "consult", a, k]),
+      ...x("1003").map(([id, a, k]) => [id, "consult", a, k]),
+      ["CallInvalidEv", "consult", null, 100],
+      ["CiscoConferenceEndEv", "final", "1002", 100],
+    ]);
+    expect(events.map((e) => e.metaCode)).toEqual(events.map(() => 133));
+    expect(events[0]).toMatchObject({ transferredCallId: consult });
+    expect(events.at(-1)).toMatchObject({ transferredCallId: consult });
+    let snap = Snapshot.parse((await c.request({ op: "snapshot" })).result);
+    expect(snap.calls.find((k) => k.callId === original)?.connections.map((x) => [x.address, x.terminalState])).toEqual([["1001", "TALKING"], ["1002", "TALKING"], ["1003", "TALKING"]]);
+
+    // the controller drops 1003 (its Connection.disconnect(), DropAnyPartyEnabled): the call goes on, no CallInvalidEv
+    const beforeDrop = c.frames.length;
+    expect(await c.request({ op: "dropParty", callId: original, address: "1002", party: "1003" })).toMatchObject({ ok: true });
+    await c.waitForEvent(beforeDrop, (e) => e.id === "CallCtlConnDisconnectedEv", "1003 dropped");
+    expect(trail(c.eventsAfter(beforeDrop))).toEqual(drop("1003"));
+    snap = Snapshot.parse((await c.request({ op: "snapshot" })).result);
+    expect(snap.calls.find((k) => k.callId === original)?.connections.map((x) => x.address)).toEqual(["1001", "1002"]);
+    await c.request({ op: "disconnect", callId: original, address: "1001" });
+    expectValid(c);
+  });
+
+  it("alternate (hold one, retrieve the other) and reconnect (leave the consult call, retrieve the held one)", async () => {
+    const c = await connected(bridge);
+    const [original, consult] = await consulted(c);
+    const who = (e: any) => [e.id, e.callId === original ? "original" : e.callId === consult ? "consult" : e.callId, e.address ?? null, e.cause];
+    const beforeAlternate = c.frames.length;
+    expect(await c.request({ op: "alternate", callId: original, activeCallId: consult, address: "1002" })).toMatchObject({ ok: true });
+    await c.waitForEvent(beforeAlternate, (e) => e.id === "CallCtlTermConnTalkingEv", "original retrieved");
+    expect(c.eventsAfter(beforeAlternate).map(who)).toEqual([["CallCtlTermConnHeldEv", "consult", "1002", 100], ["CallCtlTermConnTalkingEv", "original", "1002", 214]]);
+    // the consult call is the held one now: reconnect leaves the original call (two parties: it clears) and retrieves it
+    const beforeReconnect = c.frames.length;
+    expect(await c.request({ op: "reconnect", callId: consult, consultCallId: original, address: "1002" })).toMatchObject({ ok: true });
+    await c.waitForEvent(beforeReconnect, (e) => e.id === "CallCtlTermConnTalkingEv", "consult retrieved");
+    expect(c.eventsAfter(beforeReconnect).map(who)).toEqual([
+      ...drop("1002").map(([id, a, k]) => [id, "original", a, k]), ...drop("1001").map(([id, a, k]) => [id, "original", a, k]), ["CallInvalidEv", "original", null, 100],
+      ["CallCtlTermConnTalkingEv", "consult", "1002", 214],
+    ]);
+    // reconnect needs a held call
+    expect(await c.request({ op: "reconnect", callId: consult, consultCallId: consult, address: "1002" })).toMatchObject({ ok: false, error: { exception: "InvalidStateException" } });
+    await c.request({ op: "disconnect", callId: consult, address: "1003" });
+    expectValid(c);
+  });
+
+  it("single-step transfer (CallControlCall.transfer(String)): a refused destination changes nothing; else no bracket, the controller drops, the destination is offered the same call", async () => {
+    const c = await connected(bridge);
+    const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
+    const callId = made.result.callId;
+    await c.waitForEvent(0, (e) => e.id === "CallCtlTermConnRingingEv" && e.callId === callId, "ringing");
+    const beforeAnswer = c.frames.length;
+    await c.request({ op: "answer", callId, address: "1002" });
+    await c.waitForEvent(beforeAnswer, (e) => e.id === "CallCtlTermConnTalkingEv" && e.address === "1002", "1002 talking");
+    const refused = c.frames.length;
+    expect(await c.request({ op: "singleStepTransfer", callId, address: "1002", destination: "4999" })).toMatchObject({ ok: false, error: { exception: "InvalidPartyException", errorCode: -1932787470 } });
+    const before = c.frames.length;
+    expect(c.eventsAfter(refused)).toEqual([]);
+    expect(await c.request({ op: "singleStepTransfer", callId, address: "1002", destination: "1003" })).toMatchObject({ ok: true });
+    await c.waitForEvent(before, (e) => e.id === "CallCtlTermConnRingingEv" && e.address === "1003", "ringing at 1003");
+    const events = c.eventsAfter(before);
+    expect(events.every((e) => e.callId === callId)).toBe(true);
+    expect(trail(events)).toEqual([
+      ...drop("1002"),
+      ["ConnCreatedEv", "1003", 100], ["ConnInProgressEv", "1003", 100], ["CallCtlConnOfferedEv", "1003", 100], ["ConnAlertingEv", "1003", 100],
+      ["CallCtlConnAlertingEv", "1003", 100], ["TermConnCreatedEv", "1003", 100], ["TermConnRingingEv", "1003", 100], ["CallCtlTermConnRingingEv", "1003", 100],
+    ]);
+    expect(events.at(-1)).toMatchObject({ callingAddress: "1001", calledAddress: "1003", lastRedirectedAddress: "1002" });
+    expect(await bridge.control("hangup 1001")).toBe("ok");
+    expectValid(c);
+  });
+
   it("silent monitoring: startMonitor on a new idle call, the monitor call in JDG MSC p.1593's order, then the agent's call hears of it", async () => {
     const c = await connected(bridge);
     const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
@@ -236,9 +336,16 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     expect(await c.request({ op: "makeCall", from: "7777", to: "1002" })).toMatchObject({ ok: false, error: { exception: "InvalidArgumentException" } });
     expect(await c.request({ op: "answer", callId: "no-such-call", address: "1002" })).toMatchObject({ ok: false, error: { exception: "InvalidArgumentException", message: "unknown call no-such-call" } });
     expect(await c.request({ op: "conference", callId: made.result.callId, consultCallId: made.result.callId, address: "1001" })).toMatchObject({
-      ok: false, error: { exception: "MethodNotSupportedException" },
+      ok: false, error: { exception: "InvalidStateException", message: "a call cannot be merged with itself" },
     });
     await c.request({ op: "disconnect", callId: made.result.callId, address: "1001" });
+    // a CTI remote device's call is answered at the mobile, not through CTI
+    const remote = await c.request({ op: "makeCall", from: "1002", to: "1801" });
+    await c.waitForEvent(0, (e) => e.id === "CallCtlTermConnRingingEv" && e.callId === remote.result.callId, "ringing at 1801");
+    expect(await c.request({ op: "answer", callId: remote.result.callId, address: "1801" })).toMatchObject({
+      ok: false, error: { exception: "MethodNotSupportedException", message: "answer is not supported on a CTI remote device" },
+    });
+    await c.request({ op: "disconnect", callId: remote.result.callId, address: "1002" });
     expectValid(c);
   });
 

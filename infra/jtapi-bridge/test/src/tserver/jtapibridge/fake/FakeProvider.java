@@ -1,6 +1,8 @@
 package tserver.jtapibridge.fake;
 
 import com.cisco.jtapi.extensions.CiscoCall;
+import com.cisco.jtapi.extensions.CiscoConferenceEndEv;
+import com.cisco.jtapi.extensions.CiscoConferenceStartEv;
 import com.cisco.jtapi.extensions.CiscoConsultCallActiveEv;
 import com.cisco.jtapi.extensions.CiscoFeatureReason;
 import com.cisco.jtapi.extensions.CiscoMediaTerminal;
@@ -476,6 +478,22 @@ public final class FakeProvider implements CiscoProvider {
 
     /** Call1.transfer(Call2), in JDG Table 8's order. */
     synchronized void transfer(FakeCall finalCall, FakeCall consult) throws InvalidStateException {
+        merge(finalCall, consult, false);
+    }
+
+    /** Call1.conference(Call2) (JDG p.64 "Conference Scenarios"), in the simulator's order (docs/switch-link.md "conference"). */
+    synchronized void conference(FakeCall finalCall, FakeCall consult) throws InvalidStateException {
+        merge(finalCall, consult, true);
+    }
+
+    /**
+     * Transfer: JDG Table 8 (the bracket, the controller leaves the final call, the consulted party joins it in its
+     * state, then the consult call is cleared, the end of the bracket). Conference: the same bracketed by
+     * CiscoConferenceStart/EndEv, but the controller stays: its terminal connection talks again before the consulted
+     * party appears (the order within the final call after JDG p.1168, as the simulator has it, [I]).
+     */
+    private void merge(FakeCall finalCall, FakeCall consult, boolean conference) throws InvalidStateException {
+        if (finalCall == consult) throw new FakeExceptions.State(finalCall, InvalidStateException.CALL_OBJECT, "a call cannot be merged with itself");
         FakeConnection controllerHeld = null;
         FakeConnection controllerTalking = null;
         for (FakeConnection c : finalCall.live()) {
@@ -485,17 +503,27 @@ public final class FakeProvider implements CiscoProvider {
                 controllerTalking = other;
             }
         }
-        if (controllerHeld == null || consult.invalid) throw new FakeExceptions.State(finalCall, InvalidStateException.CALL_OBJECT, "no transfer controller held in this call and in the consult call");
+        if (controllerHeld == null || consult.invalid) throw new FakeExceptions.State(finalCall, InvalidStateException.CALL_OBJECT, "no controller held in this call and in the consult call");
         FakeConnection consulted = null;
         for (FakeConnection c : consult.live()) if (c != controllerTalking) consulted = c;
         if (consulted == null) throw new FakeExceptions.State(consult, InvalidStateException.CALL_OBJECT, "the consult call has no other party");
         for (CallObserver o : consult.observers) if (!finalCall.observers.contains(o)) finalCall.observers.add(o);
-        final int r = CiscoFeatureReason.REASON_TRANSFER;
+        final int r = conference ? CiscoFeatureReason.REASON_CONFERENCE : CiscoFeatureReason.REASON_TRANSFER;
+        final int meta = conference ? META_CALL_MERGING : META_CALL_TRANSFERRING;
         List<CallEv> first = new ArrayList<>();
-        first.add(Events.of(CiscoTransferStartEv.class).with("getCall", finalCall).with("getFinalCall", finalCall).with("getTransferredCall", consult)
-            .with("getTransferControllerAddress", controllerHeld.address).with("getCiscoFeatureReason", r).with("getMetaCode", META_CALL_TRANSFERRING).build());
-        // the controller leaves the final call
-        first.addAll(Arrays.asList(drop(controllerHeld, r)));
+        if (conference) {
+            first.add(Events.of(CiscoConferenceStartEv.class).with("getCall", finalCall).with("getFinalCall", finalCall).with("getConferencedCall", consult)
+                .with("getConferenceControllerAddress", controllerHeld.address).with("getCiscoFeatureReason", r).with("getMetaCode", meta).build());
+            // the controller's terminal connection talks again
+            FakeTerminalConnection held = controllerHeld.tc();
+            held.state = CallControlTerminalConnection.TALKING;
+            first.add(tc(CallCtlTermConnTalkingEv.class, held, r));
+        } else {
+            first.add(Events.of(CiscoTransferStartEv.class).with("getCall", finalCall).with("getFinalCall", finalCall).with("getTransferredCall", consult)
+                .with("getTransferControllerAddress", controllerHeld.address).with("getCiscoFeatureReason", r).with("getMetaCode", meta).build());
+            // the controller leaves the final call
+            first.addAll(Arrays.asList(drop(controllerHeld, r)));
+        }
         // the consulted party joins the final call in its state
         FakeConnection joined = join(finalCall, consulted.address);
         joined.state = CallControlConnection.ESTABLISHED;
@@ -509,10 +537,37 @@ public final class FakeProvider implements CiscoProvider {
         List<CallEv> second = new ArrayList<>(Arrays.asList(drop(controllerTalking, r)));
         second.addAll(Arrays.asList(drop(consulted, r)));
         consult.invalid = true;
-        second.add(Events.of(CallInvalidEv.class).with("getCall", consult).with("getCiscoFeatureReason", r).with("getMetaCode", META_CALL_TRANSFERRING).build());
+        second.add(Events.of(CallInvalidEv.class).with("getCall", consult).with("getCiscoFeatureReason", r).with("getMetaCode", meta).build());
         fire(consult, second.toArray(new CallEv[0]));
         calls.remove(consult);
-        fire(finalCall, (CallEv) Events.of(CiscoTransferEndEv.class).with("getCall", finalCall).with("getCiscoFeatureReason", r).with("getMetaCode", META_CALL_TRANSFERRING).build());
+        Class<?> end = conference ? CiscoConferenceEndEv.class : CiscoTransferEndEv.class;
+        fire(finalCall, (CallEv) Events.of(end).with("getCall", finalCall).with("getCiscoFeatureReason", r).with("getMetaCode", meta).build());
+    }
+
+    /**
+     * CallControlCall.transfer(String), a single-step transfer (JDG "Single Step Transfer": no new call, no
+     * CiscoTransferStart/EndEv, the call unchanged when it fails): the controller (setTransferController's, or the
+     * call's only TALKING party) drops with cause 100, then the destination is offered the same call, with the
+     * remaining party calling and the controller as the last redirecting address (as the simulator gives it).
+     */
+    synchronized Connection singleStepTransfer(FakeCall call, String destination) throws InvalidStateException, InvalidPartyException {
+        FakeTerminalConnection controller = call.transferController;
+        if (controller == null) {
+            for (FakeConnection c : call.live()) if (c.tc() != null && c.tc().state == CallControlTerminalConnection.TALKING) controller = c.tc();
+        }
+        if (call.invalid || controller == null || controller.state != CallControlTerminalConnection.TALKING || controller.connection.call != call) {
+            throw new FakeExceptions.State(call, InvalidStateException.CALL_OBJECT, "call must be ACTIVE and the transfer controller TALKING");
+        }
+        FakeAddress dest = addresses.get(destination);
+        if (dest == null || dest.terminal == null || !dest.terminal.inService) throw new FakeExceptions.Party("destination " + destination + " is unknown or out of service");
+        if (call.connectionOf(destination) != null) throw new FakeExceptions.Party(destination + " is already a party of the call");
+        FakeConnection leaving = controller.connection;
+        fire(call, drop(leaving, 0));
+        call.transferController = null;
+        for (FakeConnection c : call.live()) call.calling = c.address;
+        call.called = dest;
+        call.lastRedirected = leaving.address;
+        return offer(call, dest);
     }
 
     /**
@@ -632,8 +687,10 @@ public final class FakeProvider implements CiscoProvider {
         b.with("getCiscoFeatureReason", reason);
         // call-control events of a transfer carry CAUSE_TRANSFER; core events only Ev.getCause() (CAUSE_NORMAL)
         if (reason == CiscoFeatureReason.REASON_TRANSFER) b.with("getMetaCode", META_CALL_TRANSFERRING).with("getCallControlCause", CallCtlEv.CAUSE_TRANSFER);
+        if (reason == CiscoFeatureReason.REASON_CONFERENCE) b.with("getMetaCode", META_CALL_MERGING).with("getCallControlCause", CallCtlEv.CAUSE_CONFERENCE);
     }
 
+    static final int META_CALL_MERGING = 133;
     static final int META_CALL_TRANSFERRING = 134;
 
     private void fire(FakeCall call, CallEv... events) {

@@ -259,8 +259,8 @@ final class FakeCall implements CiscoCall {
     @Override public void transfer(Call other) throws InvalidStateException, InvalidArgumentException, InvalidPartyException, MethodNotSupportedException, PrivilegeViolationException, ResourceUnavailableException {
         provider.transfer(this, (FakeCall) other);
     }
-    @Override public Connection transfer(String dest) throws MethodNotSupportedException { throw new MethodNotSupportedException("single-step transfer is not in the fake"); }
-    @Override public void conference(Call other) throws MethodNotSupportedException { throw new MethodNotSupportedException("conference is not in the fake"); }
+    @Override public Connection transfer(String dest) throws InvalidStateException, InvalidPartyException { return provider.singleStepTransfer(this, dest); }
+    @Override public void conference(Call other) throws InvalidStateException { provider.conference(this, (FakeCall) other); }
     @Override public void setTransferController(TerminalConnection tc) { transferController = (FakeTerminalConnection) tc; }
     @Override public void drop() throws InvalidStateException { provider.dropCall(this); }
     @Override public Connection addParty(String dest) throws InvalidStateException, InvalidPartyException { return provider.addParty(this, dest); }
@@ -314,7 +314,11 @@ final class FakeTerminalConnection implements CiscoTerminalConnection {
     @Override public Connection getConnection() { return connection; }
     @Override public Terminal getTerminal() { return terminal; }
     @Override public int getCallControlState() { return state; }
-    @Override public void answer() throws InvalidStateException { connection.call.provider.answer(this); }
+    @Override public void answer() throws InvalidStateException, MethodNotSupportedException {
+        // a CTI remote device's call is answered at the remote destination, never through CTI (switch-link.md "Extend and connect")
+        if (terminal instanceof FakeRemoteTerminal) throw new MethodNotSupportedException("answer is not supported on a CTI remote device");
+        connection.call.provider.answer(this);
+    }
     @Override public void hold() throws InvalidStateException { connection.call.provider.hold(this); }
     @Override public void unhold() throws InvalidStateException { connection.call.provider.unhold(this); }
     @Override public CiscoMonitorInitiatorInfo getCiscoMonitorInitiatorInfo() { return null; }
