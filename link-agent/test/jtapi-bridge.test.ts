@@ -42,13 +42,25 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     await c.hello();
     const snap = await c.request({ op: "snapshot" });
     const parsed = Snapshot.parse(snap.result);
-    expect(parsed.addresses.map((a) => [a.address, a.terminal, a.kind, a.inService && a.terminalInService])).toEqual([
-      ["1001", "SEP0000000A1001", "phone", true], ["1002", "SEP0000000A1002", "phone", true], ["1003", "SEP0000000A1003", "phone", true],
-      ["1004", "SEP0000000A1004", "phone", true],
-      // an unregistered CTI port or route point is out of service: registration brought them in
-      ["1901", "CTIP1901", "ctiPort", true], ["1902", "CTIP1902", "ctiPort", true], ["1500", "CTIRP1500", "routePoint", true],
-      ["1801", "CTIRD1801", "remoteTerminal", true], ["1802", "CTIRD1802", "remoteTerminal", true],
+    expect(parsed.addresses.map((a) => [a.address, a.terminal, a.kind])).toEqual([
+      ["1001", "SEP0000000A1001", "phone"], ["1002", "SEP0000000A1002", "phone"], ["1003", "SEP0000000A1003", "phone"],
+      ["1004", "SEP0000000A1004", "phone"], ["1901", "CTIP1901", "ctiPort"], ["1902", "CTIP1902", "ctiPort"], ["1500", "CTIRP1500", "routePoint"],
+      ["1801", "CTIRD1801", "remoteTerminal"], ["1802", "CTIRD1802", "remoteTerminal"],
     ]);
+    // an unregistered CTI port or route point is out of service; the snapshot registered them, and each comes in
+    // service as Cisco's sample waits for it: CiscoTermInServiceEv, then CiscoAddrInServiceEv, after the response
+    for (const dn of ["1901", "1902", "1500"]) await c.waitForEvent(0, (e) => e.id === "CiscoAddrInServiceEv" && e.address === dn, `${dn} in service`);
+    expect(c.frames.findIndex((f) => f.type === "response")).toBeLessThan(c.frames.findIndex((f) => f.type === "events"));
+    expect(c.eventsAfter(0).map((e) => [e.id, e.address ?? null, e.terminal])).toEqual([
+      ["CiscoTermInServiceEv", null, "CTIP1901"], ["CiscoAddrInServiceEv", "1901", "CTIP1901"],
+      ["CiscoTermInServiceEv", null, "CTIP1902"], ["CiscoAddrInServiceEv", "1902", "CTIP1902"],
+      ["CiscoTermInServiceEv", null, "CTIRP1500"], ["CiscoAddrInServiceEv", "1500", "CTIRP1500"],
+    ]);
+    const again = Snapshot.parse((await c.request({ op: "snapshot" })).result);
+    expect(again.addresses.every((a) => a.inService && a.terminalInService)).toBe(true);
+    // offered calls at the CTI ports are accepted at once (setAutoAcceptStatus(AUTOACCEPT_ON), once in service)
+    expect(await bridge.control("autoaccept 1901")).toBe("ok 1");
+    expect(await bridge.control("autoaccept 1902")).toBe("ok 1");
     expect(snap.result.addresses.find((a: any) => a.address === "1801").remoteDestinations).toEqual([{ number: "0611000001", name: "mobile-1801", active: true }]);
     expect(parsed.calls).toEqual([]);
     expectValid(c);
@@ -521,7 +533,8 @@ describe("JTAPI bridge start-up", () => {
         // the observer's CAUSE_SNAPSHOT replay of the call is not forwarded (the snapshot has it); its hang-up is
         expect(await b.control("hangup 1004")).toBe("ok");
         await c.waitForEvent(mark, (e) => e.id === "CallInvalidEv", "CallInvalidEv");
-        expect(c.eventsAfter(mark).map((e) => [e.id, e.callId, e.address ?? null, e.cause])).toEqual([
+        // (the CTI ports' and route point's in-service events after their registration aside)
+        expect(c.eventsAfter(mark).filter((e) => e.callId !== undefined).map((e) => [e.id, e.callId, e.address ?? null, e.cause])).toEqual([
           ...drop("1004").map(([id, a, k]) => [id, expected.callId, a, k]), ...drop("1003").map(([id, a, k]) => [id, expected.callId, a, k]),
           ["CallInvalidEv", expected.callId, null, 100],
         ]);

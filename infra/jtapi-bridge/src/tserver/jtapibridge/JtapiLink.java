@@ -695,8 +695,9 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
             } else if (t instanceof CiscoMediaTerminal && !((CiscoMediaTerminal) t).isRegisteredByThisApp()) {
                 // dynamic media registration: the RTP address is given per call on CiscoMediaOpenLogicalChannelEv
                 ((CiscoMediaTerminal) t).register(g711);
-                if (a instanceof CiscoAddress) ((CiscoAddress) a).setAutoAcceptStatus(CiscoAddress.AUTOACCEPT_ON, t);
                 log.info("CTI port registered", "address", a.getName(), "terminal", t.getName());
+                // Cisco's sample sets auto-accept once the port's address is in service (dialViaOffice l.146-151)
+                if (a instanceof CiscoAddress && ((CiscoAddress) a).getState() == CiscoAddress.IN_SERVICE) autoAccept(a, t);
             }
         } catch (CiscoRegistrationException e) {
             log.error("registration refused", "address", a.getName(), "terminal", t.getName(), "err", String.valueOf(e.getMessage()));
@@ -731,10 +732,24 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
         for (Call c : invalid) forget(c);
     }
 
+    /** Offered calls at a CTI port are accepted at once (CiscoAddress.setAutoAcceptStatus), or they never ring there. */
+    private void autoAccept(Address a, Terminal t) {
+        try {
+            ((CiscoAddress) a).setAutoAcceptStatus(CiscoAddress.AUTOACCEPT_ON, t);
+        } catch (Exception e) {
+            log.error("auto-accept refused: calls offered to this CTI port are not accepted", "address", a.getName(), "terminal", t.getName(), "err", e.toString());
+        }
+    }
+
     @Override
     public void addressChangedEvent(AddrEv[] events) {
         JsonArray batch = new JsonArray();
         for (AddrEv ev : events) {
+            if (ev instanceof CiscoAddrInServiceEv) {
+                // a CTI port of ours in service (after its registration, or back after a failure): auto-accept again
+                CiscoTerminal t = ((CiscoAddrInServiceEv) ev).getTerminal();
+                if (t instanceof CiscoMediaTerminal && ((CiscoMediaTerminal) t).isRegisteredByThisApp() && ev.getAddress() instanceof CiscoAddress) autoAccept(ev.getAddress(), t);
+            }
             JsonObject e = map(ev);
             if (e != null) batch.add(e);
         }

@@ -102,6 +102,7 @@ public final class FakePeer implements CiscoJtapiPeer {
                 case "inservice": p.setInService(true); break;
                 case "device-oos": p.setDeviceInService(cmd[1], false); break;
                 case "device-is": p.setDeviceInService(cmd[1], true); break;
+                case "autoaccept": return "ok " + ((FakeAddress) p.getAddress(cmd[1])).autoAccept;
                 default: return "error unknown command " + cmd[0];
             }
             return "ok";

@@ -229,6 +229,21 @@ public final class FakeProvider implements CiscoProvider {
         });
     }
 
+    /**
+     * A CTI port or route point registered by the application comes into service afterwards: CiscoTermInServiceEv,
+     * then CiscoAddrInServiceEv (Cisco's dialViaOffice.java l.125-153 waits for both after register()).
+     */
+    void registered(FakeTerminal t) {
+        FakeAddress a = t.address;
+        TermEv te = Events.of(CiscoTermInServiceEv.class).with("getTerminal", t).build();
+        AddrEv ae = Events.of(CiscoAddrInServiceEv.class).with("getAddress", a).with("getTerminal", t).build();
+        eventThread.execute(() -> {
+            t.inService = true;
+            for (TerminalObserver o : t.observers) o.terminalChangedEvent(new TermEv[] {te});
+            for (AddressObserver o : a.observers) o.addressChangedEvent(new AddrEv[] {ae});
+        });
+    }
+
     void remoteDestinationsChanged(FakeRemoteTerminal t) {
         ProvEv ev = Events.of(CiscoProvTerminalRemoteDestinationChangedEv.class).with("getTerminal", t)
             .with("getRemoteDestinations", t.getAllRemoteDestinations()).with("isMyAppLastToSetActiveRD", t.lastSetByThisApp).build();

@@ -122,8 +122,12 @@ final class FakeMediaTerminal extends FakeTerminal implements CiscoMediaTerminal
 
     @Override public boolean isRegistered() { return registered; }
     @Override public boolean isRegisteredByThisApp() { return registered; }
-    @Override public void register(CiscoMediaCapability[] caps) { registered = true; inService = true; }
-    @Override public void register(InetAddress a, int port, CiscoMediaCapability[] caps) { register(caps); }
+    @Override public void register(CiscoMediaCapability[] caps) throws CiscoRegistrationException {
+        if (registered) throw new CiscoRegistrationException("already registered");
+        registered = true;
+        address.provider.registered(this);
+    }
+    @Override public void register(InetAddress a, int port, CiscoMediaCapability[] caps) throws CiscoRegistrationException { register(caps); }
     @Override public void setRTPParams(CiscoRTPHandle h, CiscoRTPParams p) {}
     @Override public void unregister() { registered = false; inService = false; }
 }
@@ -139,7 +143,7 @@ final class FakeRouteTerminal extends FakeTerminal implements CiscoRouteTerminal
     @Override public void register(CiscoMediaCapability[] caps, int mode) throws CiscoRegistrationException {
         if (registered) throw new CiscoRegistrationException("already registered");
         registered = true;
-        inService = true;
+        address.provider.registered(this);
     }
     @Override public void unregister() throws CiscoUnregistrationException { registered = false; inService = false; }
 }
