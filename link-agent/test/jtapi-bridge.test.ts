@@ -545,10 +545,33 @@ describe("JTAPI bridge start-up", () => {
     }
   }, 60_000);
 
-  it("exits when its standard input closes (the link agent is gone)", async () => {
+  it("exits with code 3 on ProvShutdownEv (the agent starts a new bridge), dropping the link first", async () => {
     const b = await startBridge();
-    const exited = new Promise<number | null>((resolve) => b.proc.once("exit", (code) => resolve(code)));
+    const c = await BridgeConnection.open(b.port);
+    open.push(c);
+    expect(await c.hello()).toMatchObject({ type: "welcome" });
+    const exited = new Promise<number | null>((resolve) => b.proc.once("close", (code) => resolve(code)));
+    expect(await b.control("shutdown")).toBe("ok");
+    expect(await exited).toBe(3);
+    await c.waitClosed();
+    const msgs = b.stderr.map((l) => JSON.parse(l).msg);
+    expect(msgs).toContain("provider shut down (ProvShutdownEv): exiting so that the link agent starts a new bridge");
+    // the provider is already gone: no Provider.shutdown() of its own
+    expect(msgs).not.toContain("fake JTAPI: Provider.shutdown()");
+  }, 30_000);
+
+  it("exits when its standard input closes (the link agent is gone), closing its provider first", async () => {
+    const b = await startBridge();
+    const c = await BridgeConnection.open(b.port);
+    open.push(c);
+    expect(await c.hello()).toMatchObject({ type: "welcome" });
+    // "close": the process has exited and its standard error is read to the end
+    const exited = new Promise<number | null>((resolve) => b.proc.once("close", (code) => resolve(code)));
     b.proc.stdin!.end();
     expect(await exited).toBe(0);
+    const msgs = b.stderr.map((l) => JSON.parse(l).msg);
+    expect(msgs).toContain("fake JTAPI: Provider.shutdown()");
+    expect(msgs.indexOf("standard input closed: the link agent is gone, exiting")).toBeLessThan(msgs.indexOf("fake JTAPI: Provider.shutdown()"));
+    await c.waitClosed();
   }, 30_000);
 });

@@ -115,7 +115,8 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
     private final BridgeConfig config;
     private final Log log;
 
-    private CiscoProvider provider;
+    private volatile CiscoProvider provider;
+    private volatile boolean providerGone;
     private byte[] credentials;
     private String callIdPrefix;
     private final Object serviceLock = new Object();
@@ -206,6 +207,31 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
         log.info("provider opened", "ctiManagers", config.ctiManagers, "user", user, "inService", inService, "tls", config.tls != null);
     }
 
+    /**
+     * Closes the provider when the bridge exits (Provider.shutdown()), so the CTIManager drops the application's
+     * session at once: with TLS a new bridge's provider on the same instance ID's certificate would otherwise meet
+     * the old session, and Cisco disconnects both (one provider per certificate).
+     */
+    void shutdown() {
+        CiscoProvider p = provider;
+        if (p == null || providerGone) return;
+        Thread t = new Thread(() -> {
+            try {
+                p.shutdown();
+                log.info("provider shut down");
+            } catch (RuntimeException e) {
+                log.warn("provider shutdown failed", "err", e.toString());
+            }
+        }, "provider-shutdown-call");
+        t.setDaemon(true);
+        t.start();
+        try {
+            t.join(5000); // the exit is never held up for long
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private static byte[] digest(String s) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
@@ -260,7 +286,9 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
                 inService = false;
                 log.error("provider shut down (ProvShutdownEv): exiting so that the link agent starts a new bridge");
                 dropPeer("the provider shut down");
-                System.exit(3);
+                providerGone = true;
+                // not on JTAPI's event thread: System.exit waits for the shutdown hooks
+                new Thread(() -> System.exit(3), "exit").start();
             } else if (ev instanceof CiscoProvTerminalRemoteDestinationChangedEv) {
                 JsonObject e = map(ev);
                 if (e != null) deliver(one(e));

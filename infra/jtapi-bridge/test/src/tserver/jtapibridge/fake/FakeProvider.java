@@ -75,6 +75,7 @@ import javax.telephony.events.ConnInProgressEv;
 import javax.telephony.events.ProvEv;
 import javax.telephony.events.ProvInServiceEv;
 import javax.telephony.events.ProvOutOfServiceEv;
+import javax.telephony.events.ProvShutdownEv;
 import javax.telephony.events.TermConnActiveEv;
 import javax.telephony.events.TermConnCreatedEv;
 import javax.telephony.events.TermConnDroppedEv;
@@ -181,7 +182,10 @@ public final class FakeProvider implements CiscoProvider {
         observers.add(o);
         if (state == Provider.IN_SERVICE) eventThread.execute(() -> o.providerChangedEvent(new ProvEv[] {Events.of(ProvInServiceEv.class).build()}));
     }
-    @Override public void shutdown() { state = Provider.SHUTDOWN; }
+    @Override public void shutdown() {
+        state = Provider.SHUTDOWN;
+        FakePeer.log("fake JTAPI: Provider.shutdown()", "");
+    }
 
     // ---- CiscoProvider ----
 
@@ -212,6 +216,15 @@ public final class FakeProvider implements CiscoProvider {
     void setInService(boolean in) {
         state = in ? Provider.IN_SERVICE : Provider.OUT_OF_SERVICE;
         ProvEv ev = Events.of(in ? ProvInServiceEv.class : ProvOutOfServiceEv.class).build();
+        eventThread.execute(() -> {
+            for (ProviderObserver o : observers) o.providerChangedEvent(new ProvEv[] {ev});
+        });
+    }
+
+    /** The provider is shut down from Cisco's side (ProvShutdownEv): it will not come back. */
+    void shutDownFromCisco() {
+        state = Provider.SHUTDOWN;
+        ProvEv ev = Events.of(ProvShutdownEv.class).build();
         eventThread.execute(() -> {
             for (ProviderObserver o : observers) o.providerChangedEvent(new ProvEv[] {ev});
         });
