@@ -194,7 +194,7 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
   });
 
   /** 1001 calls 1002, 1002 answers and consults 1003, who answers: [original, consult]. */
-  async function consulted(c: BridgeConnection): Promise<[string, string]> {
+  async function consulted(c: BridgeConnection, conference = false): Promise<[string, string]> {
     const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
     const original = made.result.callId;
     await c.waitForEvent(0, (e) => e.id === "CallCtlTermConnRingingEv" && e.callId === original, "ringing");
@@ -202,7 +202,7 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     await c.request({ op: "answer", callId: original, address: "1002" });
     await c.waitForEvent(beforeAnswer, (e) => e.id === "CallCtlTermConnTalkingEv" && e.address === "1002", "1002 talking");
     const beforeConsult = c.frames.length;
-    const consult = (await c.request({ op: "consult", callId: original, address: "1002", destination: "1003" })).result.callId;
+    const consult = (await c.request({ op: "consult", callId: original, address: "1002", destination: "1003", ...(conference ? { conference } : {}) })).result.callId;
     await c.waitForEvent(beforeConsult, (e) => e.id === "CallCtlTermConnRingingEv" && e.address === "1003", "ringing at 1003");
     const beforeConsultAnswer = c.frames.length;
     await c.request({ op: "answer", callId: consult, address: "1003" });
@@ -212,7 +212,11 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
 
   it("conference (Call1.conference(Call2)): the bracket, the controller talks again, the consulted party joins, the consult call clears; dropParty then drops one party", async () => {
     const c = await connected(bridge);
-    const [original, consult] = await consulted(c);
+    const enabled = () => bridge.stderr.filter((l) => l.includes("fake JTAPI: setConferenceEnable(true)")).length;
+    const enabledBefore = enabled();
+    const [original, consult] = await consulted(c, true);
+    // a conference's consult is set up as one: setConferenceEnable(true) on the new call before consult
+    expect(enabled()).toBe(enabledBefore + 1);
     const before = c.frames.length;
     expect(await c.request({ op: "conference", callId: original, consultCallId: consult, address: "1002" })).toMatchObject({ ok: true });
     await c.waitForEvent(before, (e) => e.id === "CiscoConferenceEndEv", "CiscoConferenceEndEv");
@@ -247,7 +251,10 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
 
   it("alternate (hold one, retrieve the other) and reconnect (leave the consult call, retrieve the held one)", async () => {
     const c = await connected(bridge);
+    const enabledBefore = bridge.stderr.filter((l) => l.includes("fake JTAPI: setConferenceEnable")).length;
     const [original, consult] = await consulted(c);
+    // a transfer's consult (no conference flag) leaves Cisco's default: set up as a transfer
+    expect(bridge.stderr.filter((l) => l.includes("fake JTAPI: setConferenceEnable")).length).toBe(enabledBefore);
     const who = (e: any) => [e.id, e.callId === original ? "original" : e.callId === consult ? "consult" : e.callId, e.address ?? null, e.cause];
     const beforeAlternate = c.frames.length;
     expect(await c.request({ op: "alternate", callId: original, activeCallId: consult, address: "1002" })).toMatchObject({ ok: true });

@@ -401,6 +401,8 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
                 // Cisco: consult is invoked on a new idle call with the existing call's TALKING terminal connection
                 TerminalConnection talking = terminalConnection(call(r, "callId"), req(r, "address"), CallControlTerminalConnection.TALKING);
                 CallControlCall consult = (CallControlCall) provider.createCall();
+                // Cisco's CallImpl sets a consult up as a transfer (SetupTransfer) unless conference was enabled first (SetupConference)
+                if (Boolean.TRUE.equals(Json.bool(r, "conference"))) consult.setConferenceEnable(true);
                 consult.consult(talking, req(r, "destination"));
                 return Json.obj("callId", callId(consult));
             }

@@ -267,6 +267,11 @@ final class FakeCall implements CiscoCall {
     @Override public void conference(Call other) throws InvalidStateException { provider.conference(this, (FakeCall) other); }
     @Override public void setTransferController(TerminalConnection tc) { transferController = (FakeTerminalConnection) tc; }
     @Override public void drop() throws InvalidStateException { provider.dropCall(this); }
+    @Override public void setConferenceEnable(boolean enable) throws InvalidStateException {
+        // JTAPI: only on an idle call; Cisco's consult then sets up a conference instead of a transfer
+        if (!connections.isEmpty()) throw new FakeExceptions.State(this, InvalidStateException.CALL_OBJECT, "call must be IDLE");
+        FakePeer.log("fake JTAPI: setConferenceEnable(" + enable + ")", "");
+    }
     @Override public Connection addParty(String dest) throws InvalidStateException, InvalidPartyException { return provider.addParty(this, dest); }
     @Override public Connection[] startMonitor(Terminal t, Address a, TerminalConnection tc, int type, int tone) throws InvalidStateException {
         return provider.startMonitor(this, (FakeTerminal) t, (FakeAddress) a, (FakeTerminalConnection) tc, type, tone);
