@@ -97,7 +97,8 @@ export const SwitchOp = z.discriminatedUnion("op", [
   z.object({ op: z.literal("hold"), callId: z.string(), address: dn }),
   z.object({ op: z.literal("unhold"), callId: z.string(), address: dn }),
   /** Two-step transfer, first step: holds the call and places a consult call (CallControlCall.consult). */
-  z.object({ op: z.literal("consult"), callId: z.string(), address: dn, destination: dn }),
+  /** `conference`: the first step of a conference (RequestInitiateConference): setConferenceEnable(true) on the new call first, which Cisco's CallImpl sets up as a conference consult instead of a transfer consult. */
+  z.object({ op: z.literal("consult"), callId: z.string(), address: dn, destination: dn, conference: z.boolean().optional() }),
   /** Two-step transfer, second step: joins the consult call's party to the held call and drops the controller (CallControlCall.transfer(Call)). */
   z.object({ op: z.literal("transfer"), callId: z.string(), consultCallId: z.string(), address: dn }),
   /** Second step of a conference: joins the consult call's party to the held call, which the controller retrieves (CallControlCall.conference(Call)). */

@@ -75,7 +75,7 @@ const SWITCH_OPS: { [K in CommandOp]: { needs: Attribute[]; op: (c: Complete) =>
   initiateTransfer: { needs: ["callId", "otherDN"], op: (c) => ({ op: "consult", callId: c.callId, address: c.dn, destination: c.otherDN }) },
   completeTransfer: { needs: ["callId", "consultCallId"], op: (c) => ({ op: "transfer", callId: c.callId, consultCallId: c.consultCallId, address: c.dn }) },
   singleStepTransfer: { needs: ["callId", "otherDN"], op: (c) => ({ op: "singleStepTransfer", callId: c.callId, address: c.dn, destination: c.otherDN }) },
-  initiateConference: { needs: ["callId", "otherDN"], op: (c) => ({ op: "consult", callId: c.callId, address: c.dn, destination: c.otherDN }) },
+  initiateConference: { needs: ["callId", "otherDN"], op: (c) => ({ op: "consult", callId: c.callId, address: c.dn, destination: c.otherDN, conference: true }) },
   completeConference: { needs: ["callId", "consultCallId"], op: (c) => ({ op: "conference", callId: c.callId, consultCallId: c.consultCallId, address: c.dn }) },
   deleteFromConference: { needs: ["callId", "otherDN"], op: (c) => ({ op: "dropParty", callId: c.callId, address: c.dn, party: c.otherDN }) },
   // CiscoCall.startMonitor(..., monitorType, CiscoCall.PLAYTONE_NOLOCAL_OR_REMOTE): a silent monitor plays no tone

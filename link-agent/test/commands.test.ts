@@ -35,6 +35,7 @@ describe("commands", () => {
     run({ id: "7", op: "initiateTransfer", dn: "1002", callId: "c1", otherDN: "1003" });
     run({ id: "8", op: "completeTransfer", dn: "1002", callId: "c1", consultCallId: "c3" });
     run({ id: "9", op: "alternate", dn: "1002", callId: "c1", consultCallId: "c3" });
+    run({ id: "10", op: "initiateConference", dn: "1002", callId: "c1", otherDN: "1003" });
     expect(requests).toEqual([
       { op: "makeCall", from: "1001", to: "1002" },
       { op: "answer", callId: "c1", address: "1002" },
@@ -45,6 +46,8 @@ describe("commands", () => {
       { op: "consult", callId: "c1", address: "1002", destination: "1003" },
       { op: "transfer", callId: "c1", consultCallId: "c3", address: "1002" },
       { op: "alternate", callId: "c1", activeCallId: "c3", address: "1002" },
+      // Cisco's consult is a conference consult only after setConferenceEnable(true): the bridge needs to know
+      { op: "consult", callId: "c1", address: "1002", destination: "1003", conference: true },
     ]);
   });
 

@@ -42,13 +42,25 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     await c.hello();
     const snap = await c.request({ op: "snapshot" });
     const parsed = Snapshot.parse(snap.result);
-    expect(parsed.addresses.map((a) => [a.address, a.terminal, a.kind, a.inService && a.terminalInService])).toEqual([
-      ["1001", "SEP0000000A1001", "phone", true], ["1002", "SEP0000000A1002", "phone", true], ["1003", "SEP0000000A1003", "phone", true],
-      ["1004", "SEP0000000A1004", "phone", true],
-      // an unregistered CTI port or route point is out of service: registration brought them in
-      ["1901", "CTIP1901", "ctiPort", true], ["1902", "CTIP1902", "ctiPort", true], ["1500", "CTIRP1500", "routePoint", true],
-      ["1801", "CTIRD1801", "remoteTerminal", true], ["1802", "CTIRD1802", "remoteTerminal", true],
+    expect(parsed.addresses.map((a) => [a.address, a.terminal, a.kind])).toEqual([
+      ["1001", "SEP0000000A1001", "phone"], ["1002", "SEP0000000A1002", "phone"], ["1003", "SEP0000000A1003", "phone"],
+      ["1004", "SEP0000000A1004", "phone"], ["1901", "CTIP1901", "ctiPort"], ["1902", "CTIP1902", "ctiPort"], ["1500", "CTIRP1500", "routePoint"],
+      ["1801", "CTIRD1801", "remoteTerminal"], ["1802", "CTIRD1802", "remoteTerminal"],
     ]);
+    // an unregistered CTI port or route point is out of service; the snapshot registered them, and each comes in
+    // service as Cisco's sample waits for it: CiscoTermInServiceEv, then CiscoAddrInServiceEv, after the response
+    for (const dn of ["1901", "1902", "1500"]) await c.waitForEvent(0, (e) => e.id === "CiscoAddrInServiceEv" && e.address === dn, `${dn} in service`);
+    expect(c.frames.findIndex((f) => f.type === "response")).toBeLessThan(c.frames.findIndex((f) => f.type === "events"));
+    expect(c.eventsAfter(0).map((e) => [e.id, e.address ?? null, e.terminal])).toEqual([
+      ["CiscoTermInServiceEv", null, "CTIP1901"], ["CiscoAddrInServiceEv", "1901", "CTIP1901"],
+      ["CiscoTermInServiceEv", null, "CTIP1902"], ["CiscoAddrInServiceEv", "1902", "CTIP1902"],
+      ["CiscoTermInServiceEv", null, "CTIRP1500"], ["CiscoAddrInServiceEv", "1500", "CTIRP1500"],
+    ]);
+    const again = Snapshot.parse((await c.request({ op: "snapshot" })).result);
+    expect(again.addresses.every((a) => a.inService && a.terminalInService)).toBe(true);
+    // offered calls at the CTI ports are accepted at once (setAutoAcceptStatus(AUTOACCEPT_ON), once in service)
+    expect(await bridge.control("autoaccept 1901")).toBe("ok 1");
+    expect(await bridge.control("autoaccept 1902")).toBe("ok 1");
     expect(snap.result.addresses.find((a: any) => a.address === "1801").remoteDestinations).toEqual([{ number: "0611000001", name: "mobile-1801", active: true }]);
     expect(parsed.calls).toEqual([]);
     expectValid(c);
@@ -58,7 +70,8 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     const c = await connected(bridge);
     const mark = c.frames.length;
     const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
-    expect(made).toMatchObject({ ok: true, result: { callId: expect.stringMatching(/^fakecluster-[0-9a-z]+-1-\d+$/) } });
+    // <CiscoProvider.getClusterID()>-<CiscoCallID.getCallManagerID()>-<getGlobalCallID()>
+    expect(made).toMatchObject({ ok: true, result: { callId: expect.stringMatching(/^fakecluster-1-\d+$/) } });
     const callId = made.result.callId;
     await c.waitForEvent(mark, (e) => e.id === "CallCtlTermConnRingingEv", "ringing at 1002");
     // the response precedes every event the request caused
@@ -93,6 +106,39 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     expect(trail(c.eventsAfter(beforeRelease))).toEqual([...drop("1001"), ...drop("1002"), ["CallInvalidEv", null, 100]]);
     // the call is gone: its id no longer resolves
     expect(await c.request({ op: "answer", callId, address: "1002" })).toMatchObject({ ok: false, error: { exception: "InvalidArgumentException" } });
+    expectValid(c);
+  });
+
+  it("addParty offers the call to one more party (CallControlCall.addParty); dropCall clears it for everyone (CallControlCall.drop)", async () => {
+    const c = await connected(bridge);
+    const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
+    const callId = made.result.callId;
+    await c.waitForEvent(0, (e) => e.id === "CallCtlTermConnRingingEv" && e.callId === callId, "ringing");
+    // JTAPI's precondition: two ESTABLISHED connections
+    expect(await c.request({ op: "addParty", callId, address: "1001", destination: "1003" })).toMatchObject({ ok: false, error: { exception: "InvalidStateException" } });
+    const beforeAnswer = c.frames.length;
+    await c.request({ op: "answer", callId, address: "1002" });
+    await c.waitForEvent(beforeAnswer, (e) => e.id === "CallCtlTermConnTalkingEv" && e.address === "1002", "1002 talking");
+
+    const mark = c.frames.length;
+    expect(await c.request({ op: "addParty", callId, address: "1001", destination: "1003" })).toMatchObject({ ok: true });
+    await c.waitForEvent(mark, (e) => e.id === "CallCtlTermConnRingingEv" && e.address === "1003", "ringing at 1003");
+    expect(c.frames.slice(mark).findIndex((f) => f.type === "response")).toBe(0);
+    // the same call rings at the new party; nobody else's connection changes
+    expect(c.eventsAfter(mark).map((e) => [e.id, e.callId === callId, e.address ?? null])).toEqual([
+      ["ConnCreatedEv", true, "1003"], ["ConnInProgressEv", true, "1003"], ["CallCtlConnOfferedEv", true, "1003"], ["ConnAlertingEv", true, "1003"],
+      ["CallCtlConnAlertingEv", true, "1003"], ["TermConnCreatedEv", true, "1003"], ["TermConnRingingEv", true, "1003"], ["CallCtlTermConnRingingEv", true, "1003"],
+    ]);
+    // refused before anything changes: already a party, an unallocated number, a requester not in the call
+    expect(await c.request({ op: "addParty", callId, address: "1001", destination: "1003" })).toMatchObject({ ok: false, error: { exception: "InvalidPartyException", errorCode: -1932787470 } });
+    expect(await c.request({ op: "addParty", callId, address: "1001", destination: "4999" })).toMatchObject({ ok: false, error: { exception: "InvalidPartyException" } });
+    expect(await c.request({ op: "dropCall", callId, address: "1004" })).toMatchObject({ ok: false, error: { exception: "InvalidStateException", message: "1004 has no connection in the call" } });
+
+    const beforeDrop = c.frames.length;
+    expect(await c.request({ op: "dropCall", callId, address: "1002" })).toMatchObject({ ok: true });
+    await c.waitForEvent(beforeDrop, (e) => e.id === "CallInvalidEv", "CallInvalidEv");
+    expect(trail(c.eventsAfter(beforeDrop))).toEqual([...drop("1001"), ...drop("1002"), ...drop("1003"), ["CallInvalidEv", null, 100]]);
+    expect(await c.request({ op: "dropCall", callId, address: "1002" })).toMatchObject({ ok: false, error: { exception: "InvalidArgumentException", message: `unknown call ${callId}` } });
     expectValid(c);
   });
 
@@ -144,6 +190,113 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
       ["1001", "ESTABLISHED", "TALKING"], ["1003", "ESTABLISHED", "TALKING"],
     ]);
     await c.request({ op: "disconnect", callId: original, address: "1003" });
+    expectValid(c);
+  });
+
+  /** 1001 calls 1002, 1002 answers and consults 1003, who answers: [original, consult]. */
+  async function consulted(c: BridgeConnection, conference = false): Promise<[string, string]> {
+    const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
+    const original = made.result.callId;
+    await c.waitForEvent(0, (e) => e.id === "CallCtlTermConnRingingEv" && e.callId === original, "ringing");
+    const beforeAnswer = c.frames.length;
+    await c.request({ op: "answer", callId: original, address: "1002" });
+    await c.waitForEvent(beforeAnswer, (e) => e.id === "CallCtlTermConnTalkingEv" && e.address === "1002", "1002 talking");
+    const beforeConsult = c.frames.length;
+    const consult = (await c.request({ op: "consult", callId: original, address: "1002", destination: "1003", ...(conference ? { conference } : {}) })).result.callId;
+    await c.waitForEvent(beforeConsult, (e) => e.id === "CallCtlTermConnRingingEv" && e.address === "1003", "ringing at 1003");
+    const beforeConsultAnswer = c.frames.length;
+    await c.request({ op: "answer", callId: consult, address: "1003" });
+    await c.waitForEvent(beforeConsultAnswer, (e) => e.id === "CallCtlTermConnTalkingEv" && e.address === "1003", "1003 talking");
+    return [original, consult];
+  }
+
+  it("conference (Call1.conference(Call2)): the bracket, the controller talks again, the consulted party joins, the consult call clears; dropParty then drops one party", async () => {
+    const c = await connected(bridge);
+    const enabled = () => bridge.stderr.filter((l) => l.includes("fake JTAPI: setConferenceEnable(true)")).length;
+    const enabledBefore = enabled();
+    const [original, consult] = await consulted(c, true);
+    // a conference's consult is set up as one: setConferenceEnable(true) on the new call before consult
+    expect(enabled()).toBe(enabledBefore + 1);
+    const before = c.frames.length;
+    expect(await c.request({ op: "conference", callId: original, consultCallId: consult, address: "1002" })).toMatchObject({ ok: true });
+    await c.waitForEvent(before, (e) => e.id === "CiscoConferenceEndEv", "CiscoConferenceEndEv");
+    const events = c.eventsAfter(before);
+    const x = (dn: string) => [["TermConnDroppedEv", dn, 100], ["CallCtlTermConnDroppedEv", dn, 207], ["ConnDisconnectedEv", dn, 100], ["CallCtlConnDisconnectedEv", dn, 207]];
+    expect(events.map((e) => [e.id, e.callId === original ? "final" : e.callId === consult ? "consult" : e.callId, e.address ?? null, e.cause])).toEqual([
+      ["CiscoConferenceStartEv", "final", "1002", 100],
+      ["CallCtlTermConnTalkingEv", "final", "1002", 207],
+      ["ConnCreatedEv", "final", "1003", 100], ["ConnConnectedEv", "final", "1003", 100], ["CallCtlConnEstablishedEv", "final", "1003", 207],
+      ["TermConnCreatedEv", "final", "1003", 100], ["TermConnActiveEv", "final", "1003", 100], ["CallCtlTermConnTalkingEv", "final", "1003", 207],
+      ...x("1002").map(([id, a, k]) => [id, "consult", a, k]),
+      ...x("1003").map(([id, a, k]) => [id, "consult", a, k]),
+      ["CallInvalidEv", "consult", null, 100],
+      ["CiscoConferenceEndEv", "final", "1002", 100],
+    ]);
+    expect(events.map((e) => e.metaCode)).toEqual(events.map(() => 133));
+    expect(events[0]).toMatchObject({ transferredCallId: consult });
+    expect(events.at(-1)).toMatchObject({ transferredCallId: consult });
+    let snap = Snapshot.parse((await c.request({ op: "snapshot" })).result);
+    expect(snap.calls.find((k) => k.callId === original)?.connections.map((x) => [x.address, x.terminalState])).toEqual([["1001", "TALKING"], ["1002", "TALKING"], ["1003", "TALKING"]]);
+
+    // the controller drops 1003 (its Connection.disconnect(), DropAnyPartyEnabled): the call goes on, no CallInvalidEv
+    const beforeDrop = c.frames.length;
+    expect(await c.request({ op: "dropParty", callId: original, address: "1002", party: "1003" })).toMatchObject({ ok: true });
+    await c.waitForEvent(beforeDrop, (e) => e.id === "CallCtlConnDisconnectedEv", "1003 dropped");
+    expect(trail(c.eventsAfter(beforeDrop))).toEqual(drop("1003"));
+    snap = Snapshot.parse((await c.request({ op: "snapshot" })).result);
+    expect(snap.calls.find((k) => k.callId === original)?.connections.map((x) => x.address)).toEqual(["1001", "1002"]);
+    await c.request({ op: "disconnect", callId: original, address: "1001" });
+    expectValid(c);
+  });
+
+  it("alternate (hold one, retrieve the other) and reconnect (leave the consult call, retrieve the held one)", async () => {
+    const c = await connected(bridge);
+    const enabledBefore = bridge.stderr.filter((l) => l.includes("fake JTAPI: setConferenceEnable")).length;
+    const [original, consult] = await consulted(c);
+    // a transfer's consult (no conference flag) leaves Cisco's default: set up as a transfer
+    expect(bridge.stderr.filter((l) => l.includes("fake JTAPI: setConferenceEnable")).length).toBe(enabledBefore);
+    const who = (e: any) => [e.id, e.callId === original ? "original" : e.callId === consult ? "consult" : e.callId, e.address ?? null, e.cause];
+    const beforeAlternate = c.frames.length;
+    expect(await c.request({ op: "alternate", callId: original, activeCallId: consult, address: "1002" })).toMatchObject({ ok: true });
+    await c.waitForEvent(beforeAlternate, (e) => e.id === "CallCtlTermConnTalkingEv", "original retrieved");
+    expect(c.eventsAfter(beforeAlternate).map(who)).toEqual([["CallCtlTermConnHeldEv", "consult", "1002", 100], ["CallCtlTermConnTalkingEv", "original", "1002", 214]]);
+    // the consult call is the held one now: reconnect leaves the original call (two parties: it clears) and retrieves it
+    const beforeReconnect = c.frames.length;
+    expect(await c.request({ op: "reconnect", callId: consult, consultCallId: original, address: "1002" })).toMatchObject({ ok: true });
+    await c.waitForEvent(beforeReconnect, (e) => e.id === "CallCtlTermConnTalkingEv", "consult retrieved");
+    expect(c.eventsAfter(beforeReconnect).map(who)).toEqual([
+      ...drop("1002").map(([id, a, k]) => [id, "original", a, k]), ...drop("1001").map(([id, a, k]) => [id, "original", a, k]), ["CallInvalidEv", "original", null, 100],
+      ["CallCtlTermConnTalkingEv", "consult", "1002", 214],
+    ]);
+    // reconnect needs a held call
+    expect(await c.request({ op: "reconnect", callId: consult, consultCallId: consult, address: "1002" })).toMatchObject({ ok: false, error: { exception: "InvalidStateException" } });
+    await c.request({ op: "disconnect", callId: consult, address: "1003" });
+    expectValid(c);
+  });
+
+  it("single-step transfer (CallControlCall.transfer(String)): a refused destination changes nothing; else no bracket, the controller drops, the destination is offered the same call", async () => {
+    const c = await connected(bridge);
+    const made = await c.request({ op: "makeCall", from: "1001", to: "1002" });
+    const callId = made.result.callId;
+    await c.waitForEvent(0, (e) => e.id === "CallCtlTermConnRingingEv" && e.callId === callId, "ringing");
+    const beforeAnswer = c.frames.length;
+    await c.request({ op: "answer", callId, address: "1002" });
+    await c.waitForEvent(beforeAnswer, (e) => e.id === "CallCtlTermConnTalkingEv" && e.address === "1002", "1002 talking");
+    const refused = c.frames.length;
+    expect(await c.request({ op: "singleStepTransfer", callId, address: "1002", destination: "4999" })).toMatchObject({ ok: false, error: { exception: "InvalidPartyException", errorCode: -1932787470 } });
+    const before = c.frames.length;
+    expect(c.eventsAfter(refused)).toEqual([]);
+    expect(await c.request({ op: "singleStepTransfer", callId, address: "1002", destination: "1003" })).toMatchObject({ ok: true });
+    await c.waitForEvent(before, (e) => e.id === "CallCtlTermConnRingingEv" && e.address === "1003", "ringing at 1003");
+    const events = c.eventsAfter(before);
+    expect(events.every((e) => e.callId === callId)).toBe(true);
+    expect(trail(events)).toEqual([
+      ...drop("1002"),
+      ["ConnCreatedEv", "1003", 100], ["ConnInProgressEv", "1003", 100], ["CallCtlConnOfferedEv", "1003", 100], ["ConnAlertingEv", "1003", 100],
+      ["CallCtlConnAlertingEv", "1003", 100], ["TermConnCreatedEv", "1003", 100], ["TermConnRingingEv", "1003", 100], ["CallCtlTermConnRingingEv", "1003", 100],
+    ]);
+    expect(events.at(-1)).toMatchObject({ callingAddress: "1001", calledAddress: "1003", lastRedirectedAddress: "1002" });
+    expect(await bridge.control("hangup 1001")).toBe("ok");
     expectValid(c);
   });
 
@@ -202,9 +355,16 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
     expect(await c.request({ op: "makeCall", from: "7777", to: "1002" })).toMatchObject({ ok: false, error: { exception: "InvalidArgumentException" } });
     expect(await c.request({ op: "answer", callId: "no-such-call", address: "1002" })).toMatchObject({ ok: false, error: { exception: "InvalidArgumentException", message: "unknown call no-such-call" } });
     expect(await c.request({ op: "conference", callId: made.result.callId, consultCallId: made.result.callId, address: "1001" })).toMatchObject({
-      ok: false, error: { exception: "MethodNotSupportedException" },
+      ok: false, error: { exception: "InvalidStateException", message: "a call cannot be merged with itself" },
     });
     await c.request({ op: "disconnect", callId: made.result.callId, address: "1001" });
+    // a CTI remote device's call is answered at the mobile, not through CTI
+    const remote = await c.request({ op: "makeCall", from: "1002", to: "1801" });
+    await c.waitForEvent(0, (e) => e.id === "CallCtlTermConnRingingEv" && e.callId === remote.result.callId, "ringing at 1801");
+    expect(await c.request({ op: "answer", callId: remote.result.callId, address: "1801" })).toMatchObject({
+      ok: false, error: { exception: "MethodNotSupportedException", message: "answer is not supported on a CTI remote device" },
+    });
+    await c.request({ op: "disconnect", callId: remote.result.callId, address: "1002" });
     expectValid(c);
   });
 
@@ -239,7 +399,10 @@ describe("JTAPI bridge against a fake Cisco provider", () => {
   it("sets a remote destination through CiscoRemoteTerminal and relays CiscoProvTerminalRemoteDestinationChangedEv", async () => {
     const c = await connected(bridge);
     const mark = c.frames.length;
-    expect(await c.request({ op: "setRemoteDestination", address: "1802", number: "0611000099", name: "desk-mobile", active: true })).toMatchObject({ ok: true });
+    // the result is the terminal's destinations now (getAllRemoteDestinations, isMyAppLastToSetActiveRD)
+    expect(await c.request({ op: "setRemoteDestination", address: "1802", number: "0611000099", name: "desk-mobile", active: true })).toMatchObject({
+      ok: true, result: { myAppLastToSetActiveRD: true, remoteDestinations: [{ number: "0611000002", name: "mobile-1802", active: true }, { number: "0611000099", name: "desk-mobile", active: true }] },
+    });
     await c.waitForEvent(mark, (e) => e.id === "CiscoProvTerminalRemoteDestinationChangedEv", "remote destination event");
     expect(c.eventsAfter(mark).find((e) => e.id === "CiscoProvTerminalRemoteDestinationChangedEv")).toMatchObject({
       address: "1802", terminal: "CTIRD1802", myAppLastToSetActiveRD: true,
@@ -359,10 +522,63 @@ describe("JTAPI bridge start-up", () => {
     }
   }, 60_000);
 
-  it("exits when its standard input closes (the link agent is gone)", async () => {
+  it("names a call that was up before it started by the cluster's (CallManager id, global call id) alone, so a restarted bridge keeps its id", async () => {
+    const env = { FAKE_JTAPI_CALL_IN_PROGRESS: "1003,1004,9123" };
+    const expected = {
+      callId: "fakecluster-1-9123", callingAddress: "1003", calledAddress: "1004",
+      connections: [{ address: "1003", state: "ESTABLISHED", terminalState: "TALKING" }, { address: "1004", state: "ESTABLISHED", terminalState: "TALKING" }],
+    };
+    for (const round of ["first bridge", "restarted bridge"]) {
+      const b = await startBridge({}, env);
+      try {
+        const c = await BridgeConnection.open(b.port);
+        open.push(c);
+        await c.hello();
+        const mark = c.frames.length;
+        const snap = await c.request({ op: "snapshot" });
+        expect(Snapshot.parse(snap.result).calls, round).toEqual([expected]);
+        // the observer's CAUSE_SNAPSHOT replay of the call is not forwarded (the snapshot has it); its hang-up is
+        expect(await b.control("hangup 1004")).toBe("ok");
+        await c.waitForEvent(mark, (e) => e.id === "CallInvalidEv", "CallInvalidEv");
+        // (the CTI ports' and route point's in-service events after their registration aside)
+        expect(c.eventsAfter(mark).filter((e) => e.callId !== undefined).map((e) => [e.id, e.callId, e.address ?? null, e.cause])).toEqual([
+          ...drop("1004").map(([id, a, k]) => [id, expected.callId, a, k]), ...drop("1003").map(([id, a, k]) => [id, expected.callId, a, k]),
+          ["CallInvalidEv", expected.callId, null, 100],
+        ]);
+        expectValid(c);
+      } finally {
+        await b.stop();
+      }
+    }
+  }, 60_000);
+
+  it("exits with code 3 on ProvShutdownEv (the agent starts a new bridge), dropping the link first", async () => {
     const b = await startBridge();
-    const exited = new Promise<number | null>((resolve) => b.proc.once("exit", (code) => resolve(code)));
+    const c = await BridgeConnection.open(b.port);
+    open.push(c);
+    expect(await c.hello()).toMatchObject({ type: "welcome" });
+    const exited = new Promise<number | null>((resolve) => b.proc.once("close", (code) => resolve(code)));
+    expect(await b.control("shutdown")).toBe("ok");
+    expect(await exited).toBe(3);
+    await c.waitClosed();
+    const msgs = b.stderr.map((l) => JSON.parse(l).msg);
+    expect(msgs).toContain("provider shut down (ProvShutdownEv): exiting so that the link agent starts a new bridge");
+    // the provider is already gone: no Provider.shutdown() of its own
+    expect(msgs).not.toContain("fake JTAPI: Provider.shutdown()");
+  }, 30_000);
+
+  it("exits when its standard input closes (the link agent is gone), closing its provider first", async () => {
+    const b = await startBridge();
+    const c = await BridgeConnection.open(b.port);
+    open.push(c);
+    expect(await c.hello()).toMatchObject({ type: "welcome" });
+    // "close": the process has exited and its standard error is read to the end
+    const exited = new Promise<number | null>((resolve) => b.proc.once("close", (code) => resolve(code)));
     b.proc.stdin!.end();
     expect(await exited).toBe(0);
+    const msgs = b.stderr.map((l) => JSON.parse(l).msg);
+    expect(msgs).toContain("fake JTAPI: Provider.shutdown()");
+    expect(msgs.indexOf("standard input closed: the link agent is gone, exiting")).toBeLessThan(msgs.indexOf("fake JTAPI: Provider.shutdown()"));
+    await c.waitClosed();
   }, 30_000);
 });

@@ -6,7 +6,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeFrame, FrameDecoder } from "../../../shared/node/framing.js";
-import { SwitchToAgent } from "../../../shared/switch-link.js";
+import { Hello, SwitchRequest, SwitchToAgent } from "../../../shared/switch-link.js";
 
 export const BRIDGE_DIR = "infra/jtapi-bridge";
 const BUILD = `${BRIDGE_DIR}/build`;
@@ -103,7 +103,7 @@ export class BridgeConnection {
 
   /** hello, then waits for welcome (or the error frame). */
   async hello(password = "secret", user = "tserver"): Promise<any> {
-    this.send({ type: "hello", protocol: 1, user, password, application: "link-agent test", link: "link-1" });
+    this.send(Hello.parse({ type: "hello", protocol: 1, user, password, application: "link-agent test", link: "link-1" }));
     return this.waitFor((f) => f.type === "welcome" || f.type === "error", "welcome");
   }
 
@@ -111,10 +111,10 @@ export class BridgeConnection {
     this.socket.write(encodeFrame(message));
   }
 
-  /** Sends a request; resolves with its response frame. */
+  /** Sends a request as the agent's own schema makes it (defaults applied); resolves with its response frame. */
   async request(op: Record<string, unknown>): Promise<any> {
     const id = this.nextId++;
-    this.send({ type: "request", id, ...op });
+    this.send(SwitchRequest.parse({ type: "request", id, ...op }));
     return this.waitFor((f) => f.type === "response" && f.id === id, `response ${id} (${String(op.op)})`);
   }
 

@@ -115,7 +115,8 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
     private final BridgeConfig config;
     private final Log log;
 
-    private CiscoProvider provider;
+    private volatile CiscoProvider provider;
+    private volatile boolean providerGone;
     private byte[] credentials;
     private String callIdPrefix;
     private final Object serviceLock = new Object();
@@ -131,6 +132,7 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
     private final Map<Call, String> ids = new IdentityHashMap<>();
     private final Map<String, Call> calls = new HashMap<>();
     private int callSeq;
+    private String localCallIds;
 
     private final Set<String> observedAddresses = new HashSet<>();
     private final Set<String> observedTerminals = new HashSet<>();
@@ -193,7 +195,9 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
             throw new AuthFailure((e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()) + code);
         }
         credentials = presented;
-        callIdPrefix = clusterName() + "-" + Long.toString(System.currentTimeMillis() / 1000, 36) + "-";
+        // no process start in it: the same call keeps its id through a restart of this bridge and in a backup agent's bridge
+        callIdPrefix = clusterName() + "-";
+        localCallIds = "x" + Long.toString(System.currentTimeMillis() / 1000, 36) + "-";
         try {
             provider.addObserver(this);
         } catch (Exception e) {
@@ -201,6 +205,31 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
         }
         inService = provider.getState() == Provider.IN_SERVICE;
         log.info("provider opened", "ctiManagers", config.ctiManagers, "user", user, "inService", inService, "tls", config.tls != null);
+    }
+
+    /**
+     * Closes the provider when the bridge exits (Provider.shutdown()), so the CTIManager drops the application's
+     * session at once: with TLS a new bridge's provider on the same instance ID's certificate would otherwise meet
+     * the old session, and Cisco disconnects both (one provider per certificate).
+     */
+    void shutdown() {
+        CiscoProvider p = provider;
+        if (p == null || providerGone) return;
+        Thread t = new Thread(() -> {
+            try {
+                p.shutdown();
+                log.info("provider shut down");
+            } catch (RuntimeException e) {
+                log.warn("provider shutdown failed", "err", e.toString());
+            }
+        }, "provider-shutdown-call");
+        t.setDaemon(true);
+        t.start();
+        try {
+            t.join(5000); // the exit is never held up for long
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static byte[] digest(String s) {
@@ -257,7 +286,9 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
                 inService = false;
                 log.error("provider shut down (ProvShutdownEv): exiting so that the link agent starts a new bridge");
                 dropPeer("the provider shut down");
-                System.exit(3);
+                providerGone = true;
+                // not on JTAPI's event thread: System.exit waits for the shutdown hooks
+                new Thread(() -> System.exit(3), "exit").start();
             } else if (ev instanceof CiscoProvTerminalRemoteDestinationChangedEv) {
                 JsonObject e = map(ev);
                 if (e != null) deliver(one(e));
@@ -370,6 +401,8 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
                 // Cisco: consult is invoked on a new idle call with the existing call's TALKING terminal connection
                 TerminalConnection talking = terminalConnection(call(r, "callId"), req(r, "address"), CallControlTerminalConnection.TALKING);
                 CallControlCall consult = (CallControlCall) provider.createCall();
+                // Cisco's CallImpl sets a consult up as a transfer (SetupTransfer) unless conference was enabled first (SetupConference)
+                if (Boolean.TRUE.equals(Json.bool(r, "conference"))) consult.setConferenceEnable(true);
                 consult.consult(talking, req(r, "destination"));
                 return Json.obj("callId", callId(consult));
             }
@@ -418,6 +451,20 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
                 } else {
                     ((CallControlConnection) ringing).redirect(destination);
                 }
+                return new JsonObject();
+            }
+            case "dropCall": {
+                // RequestClearCall: CallControlCall.drop() disconnects every connection; the requester must be a party
+                Call call = call(r, "callId");
+                connection(call, req(r, "address"));
+                ((CallControlCall) call).drop();
+                return new JsonObject();
+            }
+            case "addParty": {
+                // RequestSingleStepConference: the destination is offered the call as one more party
+                Call call = call(r, "callId");
+                connection(call, req(r, "address"));
+                ((CallControlCall) call).addParty(req(r, "destination"));
                 return new JsonObject();
             }
             case "startMonitor":
@@ -472,7 +519,8 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
         if (!known) remote.addRemoteDestination(name != null ? name : number, number, active);
         else if (name != null) remote.updateRemoteDestination(number, name, number, active);
         else remote.setActiveRemoteDestination(number, active);
-        return new JsonObject();
+        // the result is the terminal's destinations as they are now (docs/switch-link.md, setRemoteDestination)
+        return Json.obj("remoteDestinations", remoteDestinations(remote.getAllRemoteDestinations()), "myAppLastToSetActiveRD", remote.isMyAppLastToSetActiveRD());
     }
 
     private static CiscoRemoteDestinationInfo[] nonNull(CiscoRemoteDestinationInfo[] a) {
@@ -677,8 +725,9 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
             } else if (t instanceof CiscoMediaTerminal && !((CiscoMediaTerminal) t).isRegisteredByThisApp()) {
                 // dynamic media registration: the RTP address is given per call on CiscoMediaOpenLogicalChannelEv
                 ((CiscoMediaTerminal) t).register(g711);
-                if (a instanceof CiscoAddress) ((CiscoAddress) a).setAutoAcceptStatus(CiscoAddress.AUTOACCEPT_ON, t);
                 log.info("CTI port registered", "address", a.getName(), "terminal", t.getName());
+                // Cisco's sample sets auto-accept once the port's address is in service (dialViaOffice l.146-151)
+                if (a instanceof CiscoAddress && ((CiscoAddress) a).getState() == CiscoAddress.IN_SERVICE) autoAccept(a, t);
             }
         } catch (CiscoRegistrationException e) {
             log.error("registration refused", "address", a.getName(), "terminal", t.getName(), "err", String.valueOf(e.getMessage()));
@@ -713,10 +762,24 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
         for (Call c : invalid) forget(c);
     }
 
+    /** Offered calls at a CTI port are accepted at once (CiscoAddress.setAutoAcceptStatus), or they never ring there. */
+    private void autoAccept(Address a, Terminal t) {
+        try {
+            ((CiscoAddress) a).setAutoAcceptStatus(CiscoAddress.AUTOACCEPT_ON, t);
+        } catch (Exception e) {
+            log.error("auto-accept refused: calls offered to this CTI port are not accepted", "address", a.getName(), "terminal", t.getName(), "err", e.toString());
+        }
+    }
+
     @Override
     public void addressChangedEvent(AddrEv[] events) {
         JsonArray batch = new JsonArray();
         for (AddrEv ev : events) {
+            if (ev instanceof CiscoAddrInServiceEv) {
+                // a CTI port of ours in service (after its registration, or back after a failure): auto-accept again
+                CiscoTerminal t = ((CiscoAddrInServiceEv) ev).getTerminal();
+                if (t instanceof CiscoMediaTerminal && ((CiscoMediaTerminal) t).isRegisteredByThisApp() && ev.getAddress() instanceof CiscoAddress) autoAccept(ev.getAddress(), t);
+            }
             JsonObject e = map(ev);
             if (e != null) batch.add(e);
         }
@@ -901,13 +964,19 @@ final class JtapiLink implements CallControlCallObserver, CiscoAddressObserver, 
         return list;
     }
 
-    /** The call's protocol id: "<cluster>-<provider start>-<CallManager id>-<global call id>", fixed at first sight and kept across a CTIManager failover. */
+    /**
+     * The call's protocol id: "<cluster>-<CallManager id>-<global call id>", fixed at first sight and kept across a
+     * CTIManager failover. The pair is the CallManager's own (CDR globalCallID_callManagerId/_callId: unique in the
+     * cluster and, since CUCM 5.x, kept across CallManager restarts), so another bridge process, after a restart or in
+     * a backup agent, names the same call the same way. A Call that is no CiscoCall (not Cisco's JTAPI) gets a
+     * number of this process's.
+     */
     String callId(Call call) {
         synchronized (ids) {
             String id = ids.get(call);
             if (id != null) return id;
             CiscoCallID cid = call instanceof CiscoCall ? ((CiscoCall) call).getCallID() : null;
-            id = cid != null ? callIdPrefix + cid.getCallManagerID() + "-" + cid.getGlobalCallID() : callIdPrefix + "x" + (++callSeq);
+            id = cid != null ? callIdPrefix + cid.getCallManagerID() + "-" + cid.getGlobalCallID() : callIdPrefix + localCallIds + (++callSeq);
             // a known (CallManager id, global call id) whose old Call object was never cleared is the same call seen
             // again through a new Call object (a CTIManager failover, JDG p.216): it keeps its id, so its connID too
             // (docs/switch-link.md, "Call identity"); a cleared call was forgotten, so a reused global call id is new

@@ -38,6 +38,8 @@ public final class Main {
         }
         Log log = new Log(config.link);
         JtapiLink link = new JtapiLink(config, log);
+        // on every exit (standard input closed, SIGTERM, ProvShutdownEv) the provider is closed first
+        Runtime.getRuntime().addShutdownHook(new Thread(link::shutdown, "provider-shutdown"));
         ServerSocket server = new ServerSocket(config.listenPort, 8, InetAddress.getLoopbackAddress());
         System.out.println(Json.obj("listening", server.getLocalPort()));
         System.out.flush();

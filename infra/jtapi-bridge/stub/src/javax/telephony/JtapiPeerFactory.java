@@ -10,6 +10,8 @@ import javax.telephony.capabilities.*;
 import com.cisco.jtapi.extensions.*;
 
 public class JtapiPeerFactory {
+    private JtapiPeerFactory() {} // as Cisco's: not instantiable
+
     public static synchronized JtapiPeer getJtapiPeer(String arg0) throws JtapiPeerUnavailableException {
         String name = arg0 == null || arg0.isEmpty() ? "DefaultJtapiPeer" : arg0;
         try {

@@ -100,8 +100,10 @@ public final class FakePeer implements CiscoJtapiPeer {
                 case "hangup": p.hangUp(cmd[1]); break;
                 case "oos": p.setInService(false); break;
                 case "inservice": p.setInService(true); break;
+                case "shutdown": p.shutDownFromCisco(); break;
                 case "device-oos": p.setDeviceInService(cmd[1], false); break;
                 case "device-is": p.setDeviceInService(cmd[1], true); break;
+                case "autoaccept": return "ok " + ((FakeAddress) p.getAddress(cmd[1])).autoAccept;
                 default: return "error unknown command " + cmd[0];
             }
             return "ok";

@@ -1,6 +1,8 @@
 package tserver.jtapibridge.fake;
 
 import com.cisco.jtapi.extensions.CiscoCall;
+import com.cisco.jtapi.extensions.CiscoConferenceEndEv;
+import com.cisco.jtapi.extensions.CiscoConferenceStartEv;
 import com.cisco.jtapi.extensions.CiscoConsultCallActiveEv;
 import com.cisco.jtapi.extensions.CiscoFeatureReason;
 import com.cisco.jtapi.extensions.CiscoMediaTerminal;
@@ -64,6 +66,7 @@ import javax.telephony.events.AddrEv;
 import javax.telephony.events.CallActiveEv;
 import javax.telephony.events.CallEv;
 import javax.telephony.events.CallInvalidEv;
+import javax.telephony.events.Ev;
 import javax.telephony.events.ConnAlertingEv;
 import javax.telephony.events.ConnConnectedEv;
 import javax.telephony.events.ConnCreatedEv;
@@ -72,6 +75,7 @@ import javax.telephony.events.ConnInProgressEv;
 import javax.telephony.events.ProvEv;
 import javax.telephony.events.ProvInServiceEv;
 import javax.telephony.events.ProvOutOfServiceEv;
+import javax.telephony.events.ProvShutdownEv;
 import javax.telephony.events.TermConnActiveEv;
 import javax.telephony.events.TermConnCreatedEv;
 import javax.telephony.events.TermConnDroppedEv;
@@ -109,8 +113,48 @@ public final class FakeProvider implements CiscoProvider {
         // a larger cluster, for paged snapshots
         int extra = Integer.parseInt(System.getenv().getOrDefault("FAKE_JTAPI_EXTRA_PHONES", "0"));
         for (int i = 0; i < extra; i++) new FakeTerminal("SEP00000B" + (20000 + i), add(new FakeAddress(this, Integer.toString(20000 + i))));
+        // a call already up on the cluster when the provider opens ("<calling>,<called>,<global call id>"): a bridge
+        // that starts (or restarts) meets it in its first snapshot
+        String inProgress = System.getenv("FAKE_JTAPI_CALL_IN_PROGRESS");
+        if (inProgress != null) callInProgress(inProgress.split(","));
         // the provider comes into service after it is returned (ProvInServiceEv), as Cisco's does
         eventThread.execute(() -> setInService(true));
+    }
+
+    private void callInProgress(String[] spec) {
+        FakeCall call = new FakeCall(this, Integer.parseInt(spec[2]));
+        call.calling = addresses.get(spec[0]);
+        call.called = addresses.get(spec[1]);
+        call.active = true;
+        for (FakeAddress a : new FakeAddress[] {call.calling, call.called}) {
+            FakeConnection c = join(call, a);
+            c.state = CallControlConnection.ESTABLISHED;
+            FakeTerminalConnection t = new FakeTerminalConnection(c, a.terminal);
+            c.terminalConnections.add(t);
+            t.state = CallControlTerminalConnection.TALKING;
+        }
+        calls.add(call);
+    }
+
+    /**
+     * A call observer added to an address with calls observes them from now on, and first gets their state
+     * replayed as events with CAUSE_SNAPSHOT (JDG "Single Versus Multiple CallObserver").
+     */
+    void observeCalls(FakeAddress a, CallObserver o) {
+        for (FakeCall call : calls) {
+            FakeConnection mine = call.connectionOf(a.name);
+            if (mine == null || call.invalid || call.observers.contains(o)) continue;
+            call.observers.add(o);
+            List<CallEv> replay = new ArrayList<>();
+            replay.add(Events.of(CallActiveEv.class).with("getCall", call).with("getCause", Ev.CAUSE_SNAPSHOT).build());
+            for (FakeConnection c : call.live()) {
+                replay.add(Events.of(ConnConnectedEv.class).with("getCall", call).with("getConnection", c).with("getCause", Ev.CAUSE_SNAPSHOT).build());
+                FakeTerminalConnection t = c.tc();
+                if (t != null) replay.add(Events.of(CallCtlTermConnTalkingEv.class).with("getCall", call).with("getTerminalConnection", t).with("getCause", Ev.CAUSE_SNAPSHOT).build());
+            }
+            CallEv[] evs = replay.toArray(new CallEv[0]);
+            eventThread.execute(() -> o.callChangedEvent(evs));
+        }
     }
 
     private FakeAddress add(FakeAddress a) {
@@ -138,7 +182,10 @@ public final class FakeProvider implements CiscoProvider {
         observers.add(o);
         if (state == Provider.IN_SERVICE) eventThread.execute(() -> o.providerChangedEvent(new ProvEv[] {Events.of(ProvInServiceEv.class).build()}));
     }
-    @Override public void shutdown() { state = Provider.SHUTDOWN; }
+    @Override public void shutdown() {
+        state = Provider.SHUTDOWN;
+        FakePeer.log("fake JTAPI: Provider.shutdown()", "");
+    }
 
     // ---- CiscoProvider ----
 
@@ -174,6 +221,15 @@ public final class FakeProvider implements CiscoProvider {
         });
     }
 
+    /** The provider is shut down from Cisco's side (ProvShutdownEv): it will not come back. */
+    void shutDownFromCisco() {
+        state = Provider.SHUTDOWN;
+        ProvEv ev = Events.of(ProvShutdownEv.class).build();
+        eventThread.execute(() -> {
+            for (ProviderObserver o : observers) o.providerChangedEvent(new ProvEv[] {ev});
+        });
+    }
+
     /** A device unregisters / registers again: its calls stay (not modelled), the service events go out. */
     void setDeviceInService(String dn, boolean in) throws InvalidArgumentException {
         FakeAddress a = (FakeAddress) getAddress(dn);
@@ -183,6 +239,21 @@ public final class FakeProvider implements CiscoProvider {
         eventThread.execute(() -> {
             for (TerminalObserver o : a.terminal.observers) o.terminalChangedEvent(new TermEv[] {t});
             for (AddressObserver o : a.observers) o.addressChangedEvent(new AddrEv[] {e});
+        });
+    }
+
+    /**
+     * A CTI port or route point registered by the application comes into service afterwards: CiscoTermInServiceEv,
+     * then CiscoAddrInServiceEv (Cisco's dialViaOffice.java l.125-153 waits for both after register()).
+     */
+    void registered(FakeTerminal t) {
+        FakeAddress a = t.address;
+        TermEv te = Events.of(CiscoTermInServiceEv.class).with("getTerminal", t).build();
+        AddrEv ae = Events.of(CiscoAddrInServiceEv.class).with("getAddress", a).with("getTerminal", t).build();
+        eventThread.execute(() -> {
+            t.inService = true;
+            for (TerminalObserver o : t.observers) o.terminalChangedEvent(new TermEv[] {te});
+            for (AddressObserver o : a.observers) o.addressChangedEvent(new AddrEv[] {ae});
         });
     }
 
@@ -338,6 +409,37 @@ public final class FakeProvider implements CiscoProvider {
         calls.remove(call);
     }
 
+    /**
+     * CallControlCall.drop(): every connection of the call is disconnected, then CallInvalidEv (JTAPI's
+     * post-conditions; JDG gives no chart of its own, so the events are those of a teardown, p.1284/p.1594).
+     */
+    synchronized void dropCall(FakeCall call) throws InvalidStateException {
+        List<FakeConnection> live = call.live();
+        if (call.invalid || live.isEmpty()) throw new FakeExceptions.State(call, InvalidStateException.CALL_OBJECT, "call is not ACTIVE");
+        List<CallEv> evs = new ArrayList<>();
+        for (FakeConnection c : live) evs.addAll(Arrays.asList(drop(c, 0)));
+        call.invalid = true;
+        evs.add(Events.of(CallInvalidEv.class).with("getCall", call).build());
+        fire(call, evs.toArray(new CallEv[0]));
+        calls.remove(call);
+    }
+
+    /**
+     * CallControlCall.addParty(String): the destination is offered the call as one more party and the parties
+     * in it stay (JTAPI 1.2: the call ACTIVE with two ESTABLISHED connections at least). A destination that is
+     * unknown, out of service or already a party fails before anything changes; the offer's events are those
+     * of any offer (switch-link.md "1002 rings"), as the simulator gives them.
+     */
+    synchronized Connection addParty(FakeCall call, String destination) throws InvalidStateException, InvalidPartyException {
+        int established = 0;
+        for (FakeConnection c : call.live()) if (c.state == CallControlConnection.ESTABLISHED) established++;
+        if (call.invalid || established < 2) throw new FakeExceptions.State(call, InvalidStateException.CALL_OBJECT, "call must be ACTIVE with two ESTABLISHED connections");
+        FakeAddress dest = addresses.get(destination);
+        if (dest == null || dest.terminal == null || !dest.terminal.inService) throw new FakeExceptions.Party("destination " + destination + " is unknown or out of service");
+        if (call.connectionOf(destination) != null) throw new FakeExceptions.Party(destination + " is already a party of the call");
+        return offer(call, dest);
+    }
+
     private CallEv[] drop(FakeConnection c, int reason) {
         List<CallEv> evs = new ArrayList<>();
         FakeTerminalConnection t = c.tc();
@@ -404,6 +506,22 @@ public final class FakeProvider implements CiscoProvider {
 
     /** Call1.transfer(Call2), in JDG Table 8's order. */
     synchronized void transfer(FakeCall finalCall, FakeCall consult) throws InvalidStateException {
+        merge(finalCall, consult, false);
+    }
+
+    /** Call1.conference(Call2) (JDG p.64 "Conference Scenarios"), in the simulator's order (docs/switch-link.md "conference"). */
+    synchronized void conference(FakeCall finalCall, FakeCall consult) throws InvalidStateException {
+        merge(finalCall, consult, true);
+    }
+
+    /**
+     * Transfer: JDG Table 8 (the bracket, the controller leaves the final call, the consulted party joins it in its
+     * state, then the consult call is cleared, the end of the bracket). Conference: the same bracketed by
+     * CiscoConferenceStart/EndEv, but the controller stays: its terminal connection talks again before the consulted
+     * party appears (the order within the final call after JDG p.1168, as the simulator has it, [I]).
+     */
+    private void merge(FakeCall finalCall, FakeCall consult, boolean conference) throws InvalidStateException {
+        if (finalCall == consult) throw new FakeExceptions.State(finalCall, InvalidStateException.CALL_OBJECT, "a call cannot be merged with itself");
         FakeConnection controllerHeld = null;
         FakeConnection controllerTalking = null;
         for (FakeConnection c : finalCall.live()) {
@@ -413,17 +531,27 @@ public final class FakeProvider implements CiscoProvider {
                 controllerTalking = other;
             }
         }
-        if (controllerHeld == null || consult.invalid) throw new FakeExceptions.State(finalCall, InvalidStateException.CALL_OBJECT, "no transfer controller held in this call and in the consult call");
+        if (controllerHeld == null || consult.invalid) throw new FakeExceptions.State(finalCall, InvalidStateException.CALL_OBJECT, "no controller held in this call and in the consult call");
         FakeConnection consulted = null;
         for (FakeConnection c : consult.live()) if (c != controllerTalking) consulted = c;
         if (consulted == null) throw new FakeExceptions.State(consult, InvalidStateException.CALL_OBJECT, "the consult call has no other party");
         for (CallObserver o : consult.observers) if (!finalCall.observers.contains(o)) finalCall.observers.add(o);
-        final int r = CiscoFeatureReason.REASON_TRANSFER;
+        final int r = conference ? CiscoFeatureReason.REASON_CONFERENCE : CiscoFeatureReason.REASON_TRANSFER;
+        final int meta = conference ? META_CALL_MERGING : META_CALL_TRANSFERRING;
         List<CallEv> first = new ArrayList<>();
-        first.add(Events.of(CiscoTransferStartEv.class).with("getCall", finalCall).with("getFinalCall", finalCall).with("getTransferredCall", consult)
-            .with("getTransferControllerAddress", controllerHeld.address).with("getCiscoFeatureReason", r).with("getMetaCode", META_CALL_TRANSFERRING).build());
-        // the controller leaves the final call
-        first.addAll(Arrays.asList(drop(controllerHeld, r)));
+        if (conference) {
+            first.add(Events.of(CiscoConferenceStartEv.class).with("getCall", finalCall).with("getFinalCall", finalCall).with("getConferencedCall", consult)
+                .with("getConferenceControllerAddress", controllerHeld.address).with("getCiscoFeatureReason", r).with("getMetaCode", meta).build());
+            // the controller's terminal connection talks again
+            FakeTerminalConnection held = controllerHeld.tc();
+            held.state = CallControlTerminalConnection.TALKING;
+            first.add(tc(CallCtlTermConnTalkingEv.class, held, r));
+        } else {
+            first.add(Events.of(CiscoTransferStartEv.class).with("getCall", finalCall).with("getFinalCall", finalCall).with("getTransferredCall", consult)
+                .with("getTransferControllerAddress", controllerHeld.address).with("getCiscoFeatureReason", r).with("getMetaCode", meta).build());
+            // the controller leaves the final call
+            first.addAll(Arrays.asList(drop(controllerHeld, r)));
+        }
         // the consulted party joins the final call in its state
         FakeConnection joined = join(finalCall, consulted.address);
         joined.state = CallControlConnection.ESTABLISHED;
@@ -437,10 +565,37 @@ public final class FakeProvider implements CiscoProvider {
         List<CallEv> second = new ArrayList<>(Arrays.asList(drop(controllerTalking, r)));
         second.addAll(Arrays.asList(drop(consulted, r)));
         consult.invalid = true;
-        second.add(Events.of(CallInvalidEv.class).with("getCall", consult).with("getCiscoFeatureReason", r).with("getMetaCode", META_CALL_TRANSFERRING).build());
+        second.add(Events.of(CallInvalidEv.class).with("getCall", consult).with("getCiscoFeatureReason", r).with("getMetaCode", meta).build());
         fire(consult, second.toArray(new CallEv[0]));
         calls.remove(consult);
-        fire(finalCall, (CallEv) Events.of(CiscoTransferEndEv.class).with("getCall", finalCall).with("getCiscoFeatureReason", r).with("getMetaCode", META_CALL_TRANSFERRING).build());
+        Class<?> end = conference ? CiscoConferenceEndEv.class : CiscoTransferEndEv.class;
+        fire(finalCall, (CallEv) Events.of(end).with("getCall", finalCall).with("getCiscoFeatureReason", r).with("getMetaCode", meta).build());
+    }
+
+    /**
+     * CallControlCall.transfer(String), a single-step transfer (JDG "Single Step Transfer": no new call, no
+     * CiscoTransferStart/EndEv, the call unchanged when it fails): the controller (setTransferController's, or the
+     * call's only TALKING party) drops with cause 100, then the destination is offered the same call, with the
+     * remaining party calling and the controller as the last redirecting address (as the simulator gives it).
+     */
+    synchronized Connection singleStepTransfer(FakeCall call, String destination) throws InvalidStateException, InvalidPartyException {
+        FakeTerminalConnection controller = call.transferController;
+        if (controller == null) {
+            for (FakeConnection c : call.live()) if (c.tc() != null && c.tc().state == CallControlTerminalConnection.TALKING) controller = c.tc();
+        }
+        if (call.invalid || controller == null || controller.state != CallControlTerminalConnection.TALKING || controller.connection.call != call) {
+            throw new FakeExceptions.State(call, InvalidStateException.CALL_OBJECT, "call must be ACTIVE and the transfer controller TALKING");
+        }
+        FakeAddress dest = addresses.get(destination);
+        if (dest == null || dest.terminal == null || !dest.terminal.inService) throw new FakeExceptions.Party("destination " + destination + " is unknown or out of service");
+        if (call.connectionOf(destination) != null) throw new FakeExceptions.Party(destination + " is already a party of the call");
+        FakeConnection leaving = controller.connection;
+        fire(call, drop(leaving, 0));
+        call.transferController = null;
+        for (FakeConnection c : call.live()) call.calling = c.address;
+        call.called = dest;
+        call.lastRedirected = leaving.address;
+        return offer(call, dest);
     }
 
     /**
@@ -560,8 +715,10 @@ public final class FakeProvider implements CiscoProvider {
         b.with("getCiscoFeatureReason", reason);
         // call-control events of a transfer carry CAUSE_TRANSFER; core events only Ev.getCause() (CAUSE_NORMAL)
         if (reason == CiscoFeatureReason.REASON_TRANSFER) b.with("getMetaCode", META_CALL_TRANSFERRING).with("getCallControlCause", CallCtlEv.CAUSE_TRANSFER);
+        if (reason == CiscoFeatureReason.REASON_CONFERENCE) b.with("getMetaCode", META_CALL_MERGING).with("getCallControlCause", CallCtlEv.CAUSE_CONFERENCE);
     }
 
+    static final int META_CALL_MERGING = 133;
     static final int META_CALL_TRANSFERRING = 134;
 
     private void fire(FakeCall call, CallEv... events) {

@@ -70,7 +70,10 @@ class FakeAddress implements CiscoAddress {
     @Override public String getName() { return name; }
     @Override public Terminal[] getTerminals() { return terminal == null ? new Terminal[0] : new Terminal[] {terminal}; }
     @Override public Connection[] getConnections() { return provider.connectionsOf(this); }
-    @Override public void addCallObserver(CallObserver o) { if (!callObservers.contains(o)) callObservers.add(o); }
+    @Override public void addCallObserver(CallObserver o) {
+        if (!callObservers.contains(o)) callObservers.add(o);
+        provider.observeCalls(this, o);
+    }
     @Override public void addObserver(AddressObserver o) { if (!observers.contains(o)) observers.add(o); }
     @Override public int getState() { return terminal != null && terminal.inService ? CiscoAddress.IN_SERVICE : 0; }
     @Override public int getType() { return 1; /* CiscoAddress.INTERNAL */ }
@@ -119,8 +122,12 @@ final class FakeMediaTerminal extends FakeTerminal implements CiscoMediaTerminal
 
     @Override public boolean isRegistered() { return registered; }
     @Override public boolean isRegisteredByThisApp() { return registered; }
-    @Override public void register(CiscoMediaCapability[] caps) { registered = true; inService = true; }
-    @Override public void register(InetAddress a, int port, CiscoMediaCapability[] caps) { register(caps); }
+    @Override public void register(CiscoMediaCapability[] caps) throws CiscoRegistrationException {
+        if (registered) throw new CiscoRegistrationException("already registered");
+        registered = true;
+        address.provider.registered(this);
+    }
+    @Override public void register(InetAddress a, int port, CiscoMediaCapability[] caps) throws CiscoRegistrationException { register(caps); }
     @Override public void setRTPParams(CiscoRTPHandle h, CiscoRTPParams p) {}
     @Override public void unregister() { registered = false; inService = false; }
 }
@@ -136,7 +143,7 @@ final class FakeRouteTerminal extends FakeTerminal implements CiscoRouteTerminal
     @Override public void register(CiscoMediaCapability[] caps, int mode) throws CiscoRegistrationException {
         if (registered) throw new CiscoRegistrationException("already registered");
         registered = true;
-        inService = true;
+        address.provider.registered(this);
     }
     @Override public void unregister() throws CiscoUnregistrationException { registered = false; inService = false; }
 }
@@ -256,9 +263,16 @@ final class FakeCall implements CiscoCall {
     @Override public void transfer(Call other) throws InvalidStateException, InvalidArgumentException, InvalidPartyException, MethodNotSupportedException, PrivilegeViolationException, ResourceUnavailableException {
         provider.transfer(this, (FakeCall) other);
     }
-    @Override public Connection transfer(String dest) throws MethodNotSupportedException { throw new MethodNotSupportedException("single-step transfer is not in the fake"); }
-    @Override public void conference(Call other) throws MethodNotSupportedException { throw new MethodNotSupportedException("conference is not in the fake"); }
+    @Override public Connection transfer(String dest) throws InvalidStateException, InvalidPartyException { return provider.singleStepTransfer(this, dest); }
+    @Override public void conference(Call other) throws InvalidStateException { provider.conference(this, (FakeCall) other); }
     @Override public void setTransferController(TerminalConnection tc) { transferController = (FakeTerminalConnection) tc; }
+    @Override public void drop() throws InvalidStateException { provider.dropCall(this); }
+    @Override public void setConferenceEnable(boolean enable) throws InvalidStateException {
+        // JTAPI: only on an idle call; Cisco's consult then sets up a conference instead of a transfer
+        if (!connections.isEmpty()) throw new FakeExceptions.State(this, InvalidStateException.CALL_OBJECT, "call must be IDLE");
+        FakePeer.log("fake JTAPI: setConferenceEnable(" + enable + ")", "");
+    }
+    @Override public Connection addParty(String dest) throws InvalidStateException, InvalidPartyException { return provider.addParty(this, dest); }
     @Override public Connection[] startMonitor(Terminal t, Address a, TerminalConnection tc, int type, int tone) throws InvalidStateException {
         return provider.startMonitor(this, (FakeTerminal) t, (FakeAddress) a, (FakeTerminalConnection) tc, type, tone);
     }
@@ -309,7 +323,11 @@ final class FakeTerminalConnection implements CiscoTerminalConnection {
     @Override public Connection getConnection() { return connection; }
     @Override public Terminal getTerminal() { return terminal; }
     @Override public int getCallControlState() { return state; }
-    @Override public void answer() throws InvalidStateException { connection.call.provider.answer(this); }
+    @Override public void answer() throws InvalidStateException, MethodNotSupportedException {
+        // a CTI remote device's call is answered at the remote destination, never through CTI (switch-link.md "Extend and connect")
+        if (terminal instanceof FakeRemoteTerminal) throw new MethodNotSupportedException("answer is not supported on a CTI remote device");
+        connection.call.provider.answer(this);
+    }
     @Override public void hold() throws InvalidStateException { connection.call.provider.hold(this); }
     @Override public void unhold() throws InvalidStateException { connection.call.provider.unhold(this); }
     @Override public CiscoMonitorInitiatorInfo getCiscoMonitorInitiatorInfo() { return null; }

@@ -10,5 +10,6 @@ import javax.telephony.callcenter.events.*;
 import javax.telephony.capabilities.*;
 
 public class CiscoG711MediaCapability extends CiscoMediaCapability {
-    public CiscoG711MediaCapability() {}
+    // as Cisco's: payload type 4 (G.711 u-law), 30 ms frames
+    public CiscoG711MediaCapability() { super(4, 30); }
 }

@@ -10,5 +10,8 @@ import javax.telephony.callcenter.events.*;
 import javax.telephony.capabilities.*;
 
 public class CiscoMediaCapability {
-    public static final CiscoMediaCapability G711_64K_30_MILLISECONDS = new CiscoMediaCapability();
+    public static final CiscoMediaCapability G711_64K_30_MILLISECONDS = new CiscoG711MediaCapability();
+
+    // Cisco's only constructor (javap, jtapi-15.jar): no no-argument one, so nothing compiles here that would not there
+    public CiscoMediaCapability(int payloadType, int maxFramesPerPacket) {}
 }
