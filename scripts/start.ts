@@ -1,15 +1,17 @@
 // `npm start`: the whole system on this machine. The control plane under `wrangler dev` (workerd, state
 // in .local/state), two simulated UCM clusters joined by a trunk, one link agent per site, and the demo
 // provisioning. Writes .local/demo.json once the links are up; however it ends (Ctrl-C, SIGTERM, the
-// terminal closing, its parent dying, even SIGKILL through the reaper) it takes its children down.
+// terminal closing, its parent dying, a kill -9 of npm or of this process through the reaper) it takes
+// its children down.
 import { spawn } from "node:child_process";
-import { chmodSync, fstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, fstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { join } from "node:path";
 import { type Child, startChild, waitForHttp } from "./lib/processes.js";
 import { type DnPlan, dnObjectFor, provisionDemo } from "./lib/provision.js";
 import { readSimPlan } from "./lib/sim-plan.js";
+import { brokenLink, invocationChain } from "./lib/invocation.js";
 
 const local = ".local";
 const logs = join(local, "logs");
@@ -28,6 +30,8 @@ async function stopAll(code: number): Promise<void> {
   console.log("\nstopping...");
   // agents first, so that they do not report the others going away as faults
   for (const child of [...children].reverse()) await child.stop();
+  // demo.json names a running system: put it aside (the next start reuses its keys)
+  try { renameSync(join(local, "demo.json"), join(local, "demo.last.json")); } catch { /* not written */ }
   process.exit(code);
 }
 process.on("SIGINT", () => void stopAll(0));
@@ -39,9 +43,11 @@ if (isPipe(0)) {
   process.stdin.resume();
   process.stdin.once("end", () => void stopAll(0));
 }
-// the parent (npm, a supervisor) died without telling us: we were re-parented
+// the parent (npm, a supervisor) died without telling us: we were re-parented; or one of the processes
+// that wrap this invocation (tsx, npm's sh, npm) was killed, or npm's own parent died
 const parent = process.ppid;
-setInterval(() => { if (process.ppid !== parent) void stopAll(0); }, 1000).unref();
+const chain = invocationChain();
+setInterval(() => { if (process.ppid !== parent || brokenLink(chain)) void stopAll(0); }, 1000).unref();
 // and should this process die by SIGKILL, the reaper (a process of its own) ends the children
 const reaper = spawn(process.execPath, ["scripts/lib/reaper.mjs"], { stdio: ["pipe", "ignore", "ignore"], detached: true });
 reaper.unref();
@@ -135,7 +141,7 @@ async function main(): Promise<void> {
   if (!(await portFree(port))) throw new Error(`port ${port} is in use (is another \`npm start\` running?); choose another with PORT=<port> npm start`);
   mkdirSync(local, { recursive: true, mode: 0o700 });
   mkdirSync(logs, { recursive: true });
-  const previous = readJson<{ adminToken?: string; keys?: any }>(join(local, "demo.json"));
+  const previous = readJson<{ adminToken?: string; keys?: any }>(join(local, "demo.json")) ?? readJson<{ adminToken?: string; keys?: any }>(join(local, "demo.last.json"));
   // a demo.json names a usable system: the old one goes until this one is up
   rmSync(join(local, "demo.json"), { force: true });
   const adminToken = previous?.adminToken ?? randomBytes(24).toString("base64url");
@@ -160,27 +166,35 @@ async function main(): Promise<void> {
   const plan: DnPlan = Object.fromEntries(Object.entries(simPlan.devices).map(([site, devices]) => [site, devices.map((d) => dnObjectFor(d.dn, d.kind))]));
   const keys = await provisionDemo(api, adminToken, "demo", plan, previous?.keys);
 
-  // 4. one link agent per site, and with --backup a standby one each (the Site makes it active when the primary goes)
+  // 4. one link agent per site, and with --backup a standby one each. The Site makes the first agent to say
+  // hello active (no fail-back: docs/uplink.md "High availability"), so each backup starts only once its
+  // primary is active: started together, the backup could win the race and the roles would read backwards.
   const agentHttp: Record<string, Promise<string | null>> = {};
-  for (const [site, cluster] of Object.entries(simReady.clusters)) {
+  const startAgent = (site: string, role: "primary" | "backup") => {
+    const cluster = simReady.clusters[site]!;
     const user = simPlan.users[site]!;
-    for (const role of withBackup ? ["primary", "backup"] as const : ["primary"] as const) {
-      const name = role === "primary" ? site : `${site}-backup`;
-      const configPath = join(local, `link-agent-${name}.json`);
-      writeSecretFile(configPath, JSON.stringify({
-        site,
-        agentId: `${site}-${role}`,
-        role,
-        controlPlane: { url: api, linkKey: keys.link[site] },
-        links: [{ name: "link-1", host: cluster.linkHost ?? "127.0.0.1", port: cluster.linkPort, user: user.user, password: user.password }],
-        log: { level: "info" },
-        // health and metrics on a free loopback port, found in the agent's log line below
-        http: { host: "127.0.0.1", port: 0 },
-      }, null, 2));
-      const agentLog = join(logs, `link-agent-${name}.log`);
-      const agent = watch(() => startChild(`agent ${name}`, process.execPath, [...tsx, "link-agent/src/main.ts", "--config", configPath], { logFile: agentLog }), agentLog, true);
-      agentHttp[name] = agent.waitFor(/health and metrics server listening/, 30_000).then((line) => (JSON.parse(line) as { url: string }).url).catch(() => null);
-    }
+    const name = role === "primary" ? site : `${site}-backup`;
+    const configPath = join(local, `link-agent-${name}.json`);
+    writeSecretFile(configPath, JSON.stringify({
+      site,
+      agentId: `${site}-${role}`,
+      role,
+      controlPlane: { url: api, linkKey: keys.link[site] },
+      links: [{ name: "link-1", host: cluster.linkHost ?? "127.0.0.1", port: cluster.linkPort, user: user.user, password: user.password }],
+      log: { level: "info" },
+      // health and metrics on a free loopback port, found in the agent's log line below
+      http: { host: "127.0.0.1", port: 0 },
+    }, null, 2));
+    const agentLog = join(logs, `link-agent-${name}.log`);
+    const agent = watch(() => startChild(`agent ${name}`, process.execPath, [...tsx, "link-agent/src/main.ts", "--config", configPath], { logFile: agentLog }), agentLog, true);
+    agentHttp[name] = agent.waitFor(/health and metrics server listening/, 30_000).then((line) => (JSON.parse(line) as { url: string }).url).catch(() => null);
+  };
+  const sites = Object.keys(simReady.clusters);
+  for (const site of sites) startAgent(site, "primary");
+  if (withBackup) {
+    await waitForLinks(api, keys.client, sites, 20_000);
+    for (const site of sites) startAgent(site, "backup");
+    await waitForStandbys(api, keys.client, sites, 20_000);
   }
 
   const demo = {
@@ -198,6 +212,7 @@ async function main(): Promise<void> {
   };
   await waitForLinks(api, keys.client, Object.keys(plan), 20_000);
   writeSecretFile(join(local, "demo.json"), JSON.stringify(demo, null, 2));
+  reaper.stdin!.write(`demo ${join(process.cwd(), local, "demo.json")}\n`);
   up = true;
   superviseApi(() => children.find((c) => c.name === "wrangler"));
 
@@ -231,6 +246,26 @@ async function waitForLinks(api: string, clientKey: string, sites: string[], ms:
         // demo.json is written once the links are up (scripts that read it may call at once)
         console.warn(`warning: the link of ${site} is not up yet; waiting (see .local/logs/link-agent-${site}.log)`);
         end = Date.now() + ms;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** Waits until each site's backup agent is connected, as the standby (its primary is the active one). */
+async function waitForStandbys(api: string, clientKey: string, sites: string[], ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  for (const site of sites) {
+    for (;;) {
+      const res = await fetch(`${api}/v1/sites/${site}`, { headers: { authorization: `Bearer ${clientKey}` } }).catch(() => undefined);
+      const status = res?.ok ? ((await res.json()) as { activeAgent: string | null; agents: Array<{ agentId: string; active: boolean }> }) : undefined;
+      if (status?.agents.some((a) => a.agentId === `${site}-backup` && !a.active)) {
+        if (status.activeAgent !== `${site}-primary`) console.warn(`warning: on ${site} the active agent is ${status.activeAgent ?? "none"}, not ${site}-primary`);
+        break;
+      }
+      if (Date.now() > end) {
+        console.warn(`warning: the backup agent of ${site} is not connected yet (see .local/logs/link-agent-${site}-backup.log)`);
+        break;
       }
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -4,7 +4,10 @@
 // lines, and starts it again with back-off when it dies. The bridge exits by itself when the agent is
 // gone (its standard input closes), so no bridge outlives its agent.
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import net from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import type { Logger } from "pino";
 import { backoffDelay } from "./backoff.js";
@@ -24,8 +27,17 @@ export interface BridgeTls {
 }
 
 export const BRIDGE_MAIN = "tserver.jtapibridge.Main";
-/** The bridge's jar as infra/jtapi-bridge/build.sh makes it, relative to this file. */
-export const DEFAULT_BRIDGE_JAR = new URL("../../infra/jtapi-bridge/build/jtapi-bridge.jar", import.meta.url).pathname;
+/**
+ * The bridge's jar as infra/jtapi-bridge/build.sh makes it, under the installation's root (the nearest
+ * directory with package.json): the repository, or /opt/cucm-tserver for the built agent, whose files are
+ * two levels deeper (dist/link-agent/link-agent/src) than the sources.
+ */
+export const DEFAULT_BRIDGE_JAR = join(installRoot(), "infra/jtapi-bridge/build/jtapi-bridge.jar");
+function installRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
 export const DEFAULT_GSON_JAR = "/usr/share/java/gson.jar";
 
 /** What a bridge is started with: nothing secret is in the arguments or the environment. */

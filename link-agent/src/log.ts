@@ -8,7 +8,7 @@ export const REDACTED_PATHS = [
 ];
 
 /**
- * One line shape for the worker and the agent (docs/operations.md):
+ * One line shape for the worker and the agent (worker/src/log.ts; docs/deploying.md "Observe"):
  * {"level":"info","time":"<ISO 8601>","program":"link-agent",...context,"msg":"..."}.
  */
 export function createLogger(level: string, base: Record<string, string>, destination: DestinationStream = pino.destination(2)): Logger {

@@ -13,6 +13,8 @@ import { backoffDelay } from "./backoff.js";
 /** Three pings inside the control plane's 9 s silence limit: a hung agent is replaced within 12 s, a live one never. */
 export const PING_EVERY_MS = 3_000;
 export const SILENCE_LIMIT_MS = 45_000;
+/** The control plane takes an agent that sent no ping for three ping periods (9 s) for dead and replaces it (docs/uplink.md "Keepalive"). */
+const REPLACED_AFTER_PINGS = 3;
 /** After the control plane refused this agent (bad key, wrong site, protocol): retry, but rarely. */
 export const REFUSED_RETRY_MS = 60_000;
 /** Room for `{"t":"events","from":N,"events":[...]}` around the events. */
@@ -179,6 +181,7 @@ export class Uplink {
     });
     ws.addEventListener("message", (m) => {
       if (this.ws !== ws) return; // a socket already given up on
+      if (this.wasFrozen(ws)) return;
       this.lastHeard = Date.now();
       if (m.data === "pong") return;
       this.onText(ws, typeof m.data === "string" ? m.data : null);
@@ -192,6 +195,7 @@ export class Uplink {
     // a tick finer than the ping period, so that silence is noticed within a few seconds of the limit
     const tickMs = Math.max(10, Math.min(pingEveryMs, silenceMs / 9));
     this.keepaliveTimer = setInterval(() => {
+      if (this.wasFrozen(ws)) return;
       const now = Date.now();
       if (now - this.lastHeard > silenceMs) {
         this.opts.log.warn({ silentMs: now - this.lastHeard }, "control plane silent: dropping the uplink");
@@ -204,6 +208,22 @@ export class Uplink {
       }
     }, tickMs);
     this.keepaliveTimer.unref?.();
+  }
+
+  /**
+   * Woken from a freeze (SIGSTOP, a paused VM, a stalled loop) longer than the control plane waits for a
+   * ping: it may have replaced this agent and failed, with 54, the requests whose commands wait unread in
+   * this socket. Carrying them out now would do what clients were told failed, so the socket is dropped
+   * unread; the reconnect makes this agent the standby (or active again, with a resync).
+   */
+  private wasFrozen(ws: WebSocket): boolean {
+    const pingEveryMs = this.opts.keepalive?.pingEveryMs ?? PING_EVERY_MS;
+    const silentMs = Date.now() - this.lastPing;
+    // (at least 1 s: tests ping every few ms, and a loop busy for that long is not a freeze)
+    if (silentMs <= Math.max(REPLACED_AFTER_PINGS * pingEveryMs, 1_000)) return false;
+    this.opts.log.warn({ silentMs }, "this agent sent no ping for longer than the control plane waits: dropping the uplink unread (the commands waiting in it may have been failed already)");
+    this.abandon(ws, 4000, "agent was frozen");
+    return true;
   }
 
   private onText(ws: WebSocket, text: string | null): void {

@@ -2,7 +2,7 @@
 // container recipe does, check every package it imports is a production dependency, and run it.
 import { execFile, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -29,6 +29,11 @@ describe("the link agent as shipped", () => {
     }
     expect([...imported].sort()).toEqual(["node-forge", "pino", "prom-client", "undici", "ws", "zod"]);
     for (const name of imported) expect(pkg.dependencies[name], name).toBeDefined();
+
+    // a link served by the JTAPI bridge finds the bridge's jar under the installation's root by default
+    // (infra/jtapi-bridge/build/, where the container recipe puts it), not under dist/
+    const built = (await import(resolve(out, "link-agent/src/bridge-supervisor.js"))) as { DEFAULT_BRIDGE_JAR: string };
+    expect(built.DEFAULT_BRIDGE_JAR).toBe(resolve("infra/jtapi-bridge/build/jtapi-bridge.jar"));
 
     const config = join(out, "agent.json");
     writeFileSync(config, JSON.stringify({

@@ -43,6 +43,8 @@ describe("/v1/openapi.json", () => {
         expect(codes.filter((c) => Number(c) >= 400).length, `${m} ${path} errors`).toBeGreaterThan(0);
         for (const c of codes.filter((c) => Number(c) >= 400)) expect(op.responses[c].content?.["application/json"]?.schema?.$ref, `${m} ${path} ${c}`).toMatch(/Error$/);
         for (const s of op.security ?? doc.security) for (const name of Object.keys(s)) expect(doc.components.securitySchemes[name]).toBeDefined();
+        // every credential counts against the key's rate limits (docs/client-api.md "Rate limits")
+        expect(op.responses[429]?.headers?.["Retry-After"], `${m} ${path} 429`).toBeDefined();
       }
     }
   });

@@ -32,21 +32,34 @@ describe("the console", { timeout: 120_000 }, () => {
   it("connects, shows the site's link and the DNs, and carries a call made from it", async () => {
     await page.goto(`${stack.api}/`);
     await page.getByLabel("Client key").fill(stack.keys.client);
-    await page.getByLabel("Site", { exact: true }).fill("site-a");
-    await page.getByLabel("DNs to watch").fill("1001-1003");
+    // every named site's link agents; DNs of the first site by number, of another as site:number
+    await page.getByLabel("Sites", { exact: true }).fill("site-a site-b");
+    await page.getByLabel("DNs to watch").fill("1001-1003 site-b:2003");
     await page.getByRole("button", { name: "Connect" }).click();
     await page.getByRole("status").filter({ hasText: "connected: session" }).waitFor();
-    await page.getByText("link up").waitFor();
+    for (const site of ["site-a", "site-b"]) await page.locator("#sites .site").filter({ hasText: `${site} link up` }).waitFor();
     await page.getByText(/site-a-primary \(primary, active\): link-1 up/).waitFor();
+    await page.getByText(/site-b-primary \(primary, active\): link-1 up/).waitFor();
     const row = (dn: string) => page.locator(`#dnRows tr[data-dn="${dn}"]`);
     await row("1003").getByText("in service").waitFor();
-    expect(await page.locator("#dnRows tr").count()).toBe(3);
+    await row("2003").getByText("in service").waitFor();
+    expect(await page.locator("#dnRows tr").count()).toBe(4);
+    expect(await row("2003").locator("td").first().textContent()).toBe("site-b");
+    expect(await row("1003").locator("td").first().textContent()).toBe("site-a");
+    // an action on site-b's DN goes to site-b
+    await row("2003").click();
+    await page.getByText("Actions on DN 2003 on site-b").waitFor();
+    await page.getByRole("button", { name: "DND on" }).click();
+    await page.locator("#answer.ok").filter({ hasText: "DND on: EventDNDOn" }).waitFor();
+    await row("2003").locator("td").nth(3).filter({ hasText: /^on$/ }).waitFor();
+    await page.getByRole("button", { name: "DND off" }).click();
+    await row("2003").locator("td").nth(3).filter({ hasText: /^off$/ }).waitFor();
     await page.screenshot({ path: `${ARTIFACTS}/console-connected.png`, fullPage: true });
 
     // make a call 1001 -> 1002 from the keyboard: select the row, fill Other DN, press the button
     await row("1001").focus();
     await page.keyboard.press("Enter");
-    await page.getByText("Actions on DN 1001").waitFor();
+    await page.getByText("Actions on DN 1001 on site-a").waitFor();
     await page.getByLabel("Other DN").fill("1002");
     await page.getByRole("button", { name: "Make call" }).click();
     await page.locator("#answer").filter({ hasText: "Make call: EventDialing" }).waitFor();
@@ -67,7 +80,7 @@ describe("the console", { timeout: 120_000 }, () => {
     await row("1002").locator("td").last().filter({ hasText: "none" }).waitFor();
 
     // the log, readable and filterable
-    await page.getByLabel("Filter", { exact: true }).nth(1).fill(connID);
+    await page.getByLabel("Filter events").fill(connID);
     const log = await page.locator("#log").innerText();
     const events = log.trim().split("\n").map((l) => l.split(" ")[3]);
     expect(events).toEqual(["EventDialing", "EventRinging", "EventEstablished", "EventEstablished", "EventReleased", "EventReleased"]);
@@ -83,6 +96,22 @@ describe("the console", { timeout: 120_000 }, () => {
     await page.getByLabel("connID", { exact: true }).fill("");
     await page.getByRole("button", { name: "Hold" }).click();
     await page.locator("#answer.bad").filter({ hasText: /Hold: EventError - / }).waitFor();
+  });
+
+  it("shows an agent logged in from another desktop with its agent ID and work mode, from the query on connecting", async () => {
+    const desk = await ClientSession.open(stack.client());
+    await desk.request("site-a", { request: "RequestRegisterAddress", thisDN: "1004" });
+    await desk.request("site-a", { request: "RequestAgentLogin", thisDN: "1004", agentID: "agent-1004", agentWorkMode: 1 });
+    // a call that began before the console connected: its start is not known, only that it is at least that long
+    expect((await desk.request("site-a", { request: "RequestMakeCall", thisDN: "1004", otherDN: "1003" })).event.event).toBe("EventDialing");
+    await page.getByLabel("DNs to watch").fill("1004");
+    await page.getByRole("button", { name: "Connect" }).click();
+    await page.locator('#dnRows tr[data-dn="1004"] td').nth(2).filter({ hasText: /^\S.* \(agent-1004\), manual in$/ }).waitFor();
+    await page.locator('#dnRows tr[data-dn="1004"] td').last().filter({ hasText: /^[0-9a-f]{16}\s+1003\s+\S+\s+\u2265\d+:\d\d$/ }).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}/console-agent.png`, fullPage: true });
+    await desk.request("site-a", { request: "RequestReleaseCall", thisDN: "1004" });
+    await desk.request("site-a", { request: "RequestAgentLogout", thisDN: "1004" });
+    await desk.close();
   });
 
   it("shows a remote terminal extended by another client, and out of service when its owner deactivates it", async () => {

@@ -124,6 +124,75 @@ describe("F2: cross-cluster supervisor monitoring", () => {
     for (const s of [sup, agent]) await s.close();
   });
 
+  it("a busy supervisor: the transfer is refused 231 at once, the monitor call stays at the port, a retry once 2003 is free goes through", async () => {
+    const sup = await ClientSession.open(stack.client());
+    const agent = await ClientSession.open(stack.client());
+    const remote = await ClientSession.open(stack.client());
+    await sup.register("site-a", "1901");
+    await agent.register("site-a", "1003");
+    await remote.register("site-b", "2003");
+    await sup.request("site-a", { request: "RequestMonitorNextCall", thisDN: "1901", otherDN: "1003" });
+    const C1 = await customerCallsAgent(agent);
+    await sup.waitFor((e) => e.event === "EventEstablished" && e.thisDN === "1901", "EventEstablished at the CTI port");
+    // 2003 is on a call of its own
+    await stack.simControl("POST", "/clusters/site-b/devices/2003/offhook", { dial: "2001" });
+    await stack.simControl("POST", "/clusters/site-b/devices/2001/answer");
+    await remote.waitFor((e) => e.event === "EventEstablished" && e.thisDN === "2003", "2003's own call established");
+
+    const transfer = { request: "RequestSingleStepTransfer" as const, thisDN: "1901", connID: C1, otherDN: "2003", location: "site-b", extensions: REMOTE_OBSERVE };
+    const refused = await sup.request("site-a", transfer);
+    expect(refused.event).toMatchObject({ event: "EventError", errorCode: 231, thisDN: "1901", errorMessage: expect.stringContaining("busy") });
+    expect((await sup.request("site-a", { request: "RequestQueryAddress", thisDN: "1901" })).event.calls).toMatchObject([{ connID: C1, thisDNRole: 10 }]);
+
+    // 2003 hangs up; the expectation was withdrawn, so the retry is not "already pending" (42)
+    const n = remote.events.length;
+    await stack.simControl("POST", "/clusters/site-b/devices/2003/hangup");
+    await after(remote, n, "EventReleased", "2003");
+    const moved = await sup.request("site-a", transfer);
+    expect(moved.event).toMatchObject({ event: "EventReleased", connID: C1, thisDN: "1901", thisDNRole: 10, callState: 1, thirdPartyDN: "2003" });
+    expect(await after(remote, n, "EventRinging", "2003")).toMatchObject({ thisDNRole: 10, otherDN: "1003", extensions: REMOTE_OBSERVE });
+    expect(await sup.waitFor((e) => e.event === "EventRemoteConnectionSuccess", "EventRemoteConnectionSuccess")).toMatchObject({ thisDN: "1901", otherDN: "2003", location: "site-b" });
+    expect(sup.trail()).toEqual([["EventRegistered", "1901"], ["EventMonitoringNextCall", "1901"], ["EventEstablished", "1901"], ["EventError", "1901"], ["EventAddressInfo", "1901"], ["EventReleased", "1901"], ["EventRemoteConnectionSuccess", "1901"]]);
+    const m = remote.events.length;
+    await sim("site-a", "/devices/1001/hangup");
+    expect(await after(remote, m, "EventReleased", "2003")).toMatchObject({ thisDNRole: 10, callState: 0 });
+    await agent.waitFor((e) => e.event === "EventReleased", "EventReleased at the agent");
+    for (const s of [sup, agent, remote]) await s.close();
+  });
+
+  it("the monitored call's user data goes with the monitor call to site-b; the remote supervisor hanging up first gives the agent EventPartyDeleted", async () => {
+    const sup = await ClientSession.open(stack.client());
+    const agent = await ClientSession.open(stack.client());
+    const remote = await ClientSession.open(stack.client());
+    await sup.register("site-a", "1901");
+    await agent.register("site-a", "1003");
+    await remote.register("site-b", "2003");
+    await sup.request("site-a", { request: "RequestMonitorNextCall", thisDN: "1901", otherDN: "1003" });
+    // the data is attached while the call rings at the agent, as a routing strategy would
+    const n = agent.events.length;
+    await sim("site-a", "/devices/1001/offhook", { dial: "1003" });
+    const C1 = (await after(agent, n, "EventRinging", "1003")).connID!;
+    const data = { CaseID: "C-42", Priority: 3 };
+    expect((await agent.request("site-a", { request: "RequestAttachUserData", thisDN: "1003", connID: C1, userData: data })).event).toMatchObject({ event: "EventAttachedDataChanged", userData: data });
+    await sim("site-a", "/devices/1003/answer");
+    expect(await sup.waitFor((e) => e.event === "EventEstablished" && e.thisDN === "1901", "EventEstablished at the CTI port")).toMatchObject({ connID: C1, thisDNRole: 10, userData: data });
+
+    const transfer = { request: "RequestSingleStepTransfer" as const, thisDN: "1901", connID: C1, otherDN: "2003", location: "site-b", extensions: REMOTE_OBSERVE };
+    expect((await sup.request("site-a", transfer)).event).toMatchObject({ event: "EventReleased", callState: 1 });
+    const ringing = await remote.waitFor((e) => e.event === "EventRinging" && e.thisDN === "2003", "EventRinging at the supervisor");
+    expect(ringing).toMatchObject({ thisDNRole: 10, userData: data, extensions: REMOTE_OBSERVE });
+    const answered = await remote.request("site-b", { request: "RequestAnswerCall", thisDN: "2003", connID: ringing.connID });
+    expect(answered.event).toMatchObject({ event: "EventEstablished", thisDNRole: 10, userData: data });
+    // the remote supervisor hangs up first: the agent's call goes on, the agent hears its observer (the far number) leave
+    await stack.simControl("POST", "/clusters/site-b/devices/2003/hangup");
+    expect(await remote.waitFor((e) => e.event === "EventReleased" && e.thisDN === "2003", "EventReleased at the supervisor")).toMatchObject({ connID: ringing.connID, thisDNRole: 10, callState: 0 });
+    expect(await agent.waitFor((e) => e.event === "EventPartyDeleted", "EventPartyDeleted at the agent")).toMatchObject({ connID: C1, thisDN: "1003", otherDN: "2003", otherDNRole: 8 });
+    await sim("site-a", "/devices/1001/hangup");
+    await agent.waitFor((e) => e.event === "EventReleased", "EventReleased at the agent");
+    expect(agent.trail()).toEqual([["EventRegistered", "1003"], ["EventMonitoringNextCall", "1901"], ["EventRinging", "1003"], ["EventAttachedDataChanged", "1003"], ["EventEstablished", "1003"], ["EventPartyAdded", "1003"], ["EventPartyDeleted", "1003"], ["EventReleased", "1003"]]);
+    for (const s of [sup, agent, remote]) await s.close();
+  });
+
   it("refuses every limit with a clear EventError", async () => {
     const sup = await ClientSession.open(stack.client());
     const agent = await ClientSession.open(stack.client());
@@ -151,7 +220,7 @@ describe("F2: cross-cluster supervisor monitoring", () => {
     expect(await error("site-a", { ...transfer, request: "RequestInitiateConference" })).toBe(51);
     expect(await error("site-a", { ...transfer, extensions: { "GCTI-REMOTE-OBSERVE": "yes" } })).toBe(53);
     expect(await error("site-a", { ...transfer, location: "site-z" })).toBe(1012);
-    expect(await error("site-a", { ...transfer, otherDN: "2999" })).toBe(1021);
+    expect((await sup.request("site-a", { ...transfer, otherDN: "2999" })).event).toMatchObject({ event: "EventError", errorCode: 1021, errorMessage: "DN 2999 is not configured at location site-b" });
     // GCTI-REMOTE-OBSERVE on the agent's own call (not a CTI port's monitor call)
     await agent.request("site-a", { request: "RequestRegisterAddress", thisDN: "1003" });
     expect((await agent.request("site-a", { ...transfer, thisDN: "1003" })).event.errorCode).toBe(53);

@@ -55,6 +55,15 @@ describe("F3: extend and connect", () => {
     expect(await next(watcher, n, "EventReleased", "1801")).toMatchObject({ connID: ringing.connID });
     await caller.waitFor((e) => e.event === "EventReleased" && e.connID === ringing.connID, "EventReleased at 1001");
 
+    // JTAPI says the terminal is out of service (the device unregistered), then back: out of service and back
+    // with the extensions, the owner unchanged (either condition stopping is enough, seed "Extend and connect")
+    n = watcher.events.length;
+    expect((await simA("/devices/1801/out-of-service")).status).toBe(200);
+    await next(watcher, n, "EventDNOutOfService", "1801");
+    expect((await simA("/devices/1801/in-service")).status).toBe(200);
+    await next(watcher, n, "EventDNBackInService", "1801");
+    expect(watcher.events.slice(n).map((e) => [e.event, e.thisDN, e.extensions ?? null])).toEqual([["EventDNOutOfService", "1801", null], ["EventDNBackInService", "1801", EXT_1]]);
+
     // outgoing through CTI: the mobile rings first; EventDialing names the number asked for; manual origination is refused
     expect((await simA("/devices/1801/offhook", { dial: "1002" })).status).toBe(409);
     const callee = await ClientSession.open(stack.client());
@@ -62,8 +71,10 @@ describe("F3: extend and connect", () => {
     n = watcher.events.length;
     const dialing = await owner.request("site-a", { request: "RequestMakeCall", thisDN: "1801", otherDN: "1002" });
     expect(dialing.event).toMatchObject({ event: "EventDialing", thisDN: "1801", thisDNRole: 1, otherDN: "1002", dnis: "1002" });
+    // the switch has not dialed 1002 yet: it waits for the mobile
+    expect((await stack.simControl("GET", "/clusters/site-a/devices/1002")).body.calls).toEqual([]);
     expect(callee.trail()).toEqual([["EventRegistered", "1002"]]);
-    await stack.simControl("POST", "/clusters/site-a/remote-destinations/0611000001/answer");
+    expect((await stack.simControl("POST", "/clusters/site-a/remote-destinations/0611000001/answer")).status).toBe(200);
     expect(await callee.waitFor((e) => e.event === "EventRinging", "EventRinging at 1002")).toMatchObject({ connID: dialing.event.connID, otherDN: "1801" });
     await simA("/devices/1002/answer");
     await next(watcher, n, "EventEstablished", "1801");
@@ -74,10 +85,12 @@ describe("F3: extend and connect", () => {
     // the owner leaves: EventUnregistered for it, EventDNOutOfService for the rest
     expect((await owner.request("site-a", { request: "RequestUnregisterAddress", thisDN: "1801" })).event.event).toBe("EventUnregistered");
     expect(await watcher.waitFor((e) => e.event === "EventDNOutOfService", "EventDNOutOfService")).toMatchObject({ thisDN: "1801" });
-    expect(owner.trail().filter(([e]) => !/^Event(Ringing|Established|Released|Dialing)$/.test(e))).toEqual([["EventRegistered", "1801"], ["EventDNBackInService", "1801"], ["EventError", "1801"], ["EventUnregistered", "1801"]]);
-    expect(owner.events.some((e) => e.event === "EventDNOutOfService")).toBe(false);
+    expect(owner.trail().filter(([e]) => !/^Event(Ringing|Established|Released|Dialing)$/.test(e))).toEqual([
+      ["EventRegistered", "1801"], ["EventDNBackInService", "1801"], ["EventError", "1801"], ["EventDNOutOfService", "1801"], ["EventDNBackInService", "1801"], ["EventUnregistered", "1801"],
+    ]);
+    expect(owner.events.slice(owner.events.findIndex((e) => e.event === "EventUnregistered")).some((e) => e.event === "EventDNOutOfService")).toBe(false);
     // REMOTE_DEST on a DN that is not a remote terminal
-    expect((await owner.request("site-a", { request: "RequestRegisterAddress", thisDN: "1001", extensions: EXT_1 })).event).toMatchObject({ event: "EventError", errorCode: 53 });
+    expect((await owner.request("site-a", { request: "RequestRegisterAddress", thisDN: "1001", extensions: EXT_1 })).event).toMatchObject({ event: "EventError", errorCode: 53, errorMessage: expect.stringContaining("not a remote terminal") });
     for (const s of [caller, watcher, owner, callee]) await s.close();
   });
 
@@ -105,9 +118,11 @@ describe("F3: extend and connect", () => {
     await simA("/devices/1001/hangup");
     await watcher.waitFor((e) => e.event === "EventReleased", "EventReleased");
     expect(watcher.events.filter((e) => e.event === "EventDNOutOfService")).toEqual([]);
-    // Y, the owner, disconnects: after the grace, the rest hear EventDNOutOfService
+    // Y, the owner, disconnects: after the grace (1 s), not at once, the rest hear EventDNOutOfService
+    const closedAt = Date.now();
     y.ws.close();
     expect(await watcher.waitFor((e) => e.event === "EventDNOutOfService", "EventDNOutOfService after the owner's disconnect")).toMatchObject({ thisDN: "1801" });
+    expect(Date.now() - closedAt).toBeGreaterThanOrEqual(1_000);
     expect(watcher.trail().slice(-1)).toEqual([["EventDNOutOfService", "1801"]]);
     await setGrace("10");
     await watcher.close();

@@ -47,7 +47,7 @@ export interface Golden {
 }
 
 export const GOLDEN_TIME = "2026-11-30T10:00:00.000Z";
-export const terminalOf = (dn: string, kind = "phone") => `${{ phone: "SEP0000000A", ctiPort: "CTIP", routePoint: "CTIRP", remoteTerminal: "RT" }[kind] ?? "SEP0000000A"}${dn}`;
+export const terminalOf = (dn: string, kind = "phone") => `${{ phone: "SEP0000000A", ctiPort: "CTIP", routePoint: "CTIRP", remoteTerminal: "CTIRD" }[kind] ?? "SEP0000000A"}${dn}`;
 
 export function loadGoldens(): Golden[] {
   const dir = new URL("./", import.meta.url);

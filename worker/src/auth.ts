@@ -78,7 +78,9 @@ export function requireKey(...roles: KeyRole[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const key = bearer(c);
     const parts = key?.split(".");
-    if (!parts || parts.length !== 3 || parts.some((p) => p.length === 0)) return problem(c, 401, "a tenant key is required: Authorization: Bearer <key>");
+    if (!parts || parts.length !== 3 || parts.some((p) => p.length === 0)) {
+      return problem(c, 401, key ? "not a tenant key: a key reads <tenant>.<id>.<secret> (Authorization: Bearer <key>)" : "a tenant key is required: Authorization: Bearer <key>");
+    }
     const [tenant, keyId, secret] = parts as [string, string, string];
     if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant)) return problem(c, 401, "malformed key");
     const site = c.req.param("site");

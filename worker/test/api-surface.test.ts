@@ -112,6 +112,9 @@ describe("API ergonomics", () => {
     ];
     expect(answers.map((a) => a.status)).toEqual([401, 403, 400, 403, 400, 400, 404]);
     for (const a of answers) expect(typeof a.body.error).toBe("string");
+    // a key that was sent but is not one is told so, not asked for
+    expect(answers[0]!.body.error).toBe("not a tenant key: a key reads <tenant>.<id>.<secret> (Authorization: Bearer <key>)");
+    expect((await api("GET", "/v1/sites/site-a/dns", "")).body.error).toBe("a tenant key is required: Authorization: Bearer <key>");
   });
 
   it("lets a browser desktop on another origin call it (bearer auth, no cookies)", async () => {

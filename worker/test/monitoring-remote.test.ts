@@ -86,8 +86,10 @@ describe("F2: a CTI port's monitor call handed to a supervisor on another site",
 
     await b.send({ kind: "established", time: now(), dn: "2003", callId: "x2", otherDN: "1002", callType: 2 });
     expect(await waitEvent(remote.stream, "EventEstablished", "2003")).toMatchObject({ connID: ringing.connID, thisDNRole: 10, otherDN: "1002" });
-    // a resync does not take role 10 away (B.0): the snapshot knows only 2, the release still says 10
-    await b.send({ kind: "snapshot", time: now(), dns: [{ dn: "2003", kind: "phone", inService: true, calls: [{ callId: "x2", phase: "established", otherDN: "1002", role: 2, callType: 2 }] }] });
+    // a resync does not take role 10 away (B.0): the snapshot knows only 2 (and finds the call held meanwhile);
+    // what it tells keeps role 10 and the extension, and so does the release after it
+    await b.send({ kind: "snapshot", time: now(), dns: [{ dn: "2003", kind: "phone", inService: true, calls: [{ callId: "x2", phase: "held", otherDN: "1002", role: 2, callType: 2 }] }] });
+    expect(await waitEvent(remote.stream, "EventHeld", "2003")).toMatchObject({ connID: ringing.connID, thisDNRole: 10, extensions: { "GCTI-REMOTE-OBSERVE": "true" } });
     await a.send({ kind: "observer", time: now(), dn: "1002", callId: "c1", otherDN: "2003", addressType: "external", change: "changed" });
     // the supervisor hangs up first: the agent hears the observer leave
     await b.send({ kind: "released", time: now(), dn: "2003", callId: "x2", cause: "normal" });
@@ -97,7 +99,7 @@ describe("F2: a CTI port's monitor call handed to a supervisor on another site",
 
     expect(sup.stream.events.map((e) => e.event)).toEqual(["EventRegistered", "EventMonitoringNextCall", "EventEstablished", "EventReleased", "EventRemoteConnectionSuccess"]);
     expect(agent.stream.events.map((e) => e.event)).toEqual(["EventRegistered", "EventMonitoringNextCall", "EventRinging", "EventEstablished", "EventPartyAdded", "EventPartyDeleted"]);
-    expect(remote.stream.events.map((e) => e.event)).toEqual(["EventRegistered", "EventRinging", "EventEstablished", "EventReleased"]);
+    expect(remote.stream.events.map((e) => e.event)).toEqual(["EventRegistered", "EventRinging", "EventEstablished", "EventHeld", "EventReleased"]);
     for (const s of [sup, agent, remote]) await s.stream.close();
     await a.close();
     await b.close();
@@ -151,6 +153,36 @@ describe("F2: a CTI port's monitor call handed to a supervisor on another site",
     await sup.stream.close();
     await agent.stream.close();
     await both.stream.close();
+    await a.close();
+    await b.close();
+  });
+
+  it("cancels an armed monitoring when the agent or the supervisor logs out (PSDK TMonitorNextCall)", async () => {
+    const { a, b, session } = await setUp("f2-logout");
+    const sup = await session("site-a", "1003");
+    const agent = await session("site-a", "1002");
+    const other = await session("site-a", "1902");
+    const cancelled = (s: { stream: EventStream }) => named(s.stream.events, "EventMonitoringCancelled", "1003");
+    // the agent logs out: both DNs' clients hear the monitoring cancelled, after the logout itself
+    expect((await sup.request({ request: "RequestMonitorNextCall", thisDN: "1003", otherDN: "1002" })).body.event.event).toBe("EventMonitoringNextCall");
+    expect((await agent.request({ request: "RequestAgentLogin", thisDN: "1002", agentID: "a1002", agentWorkMode: 2 })).body.event.event).toBe("EventAgentLogin");
+    expect((await agent.request({ request: "RequestAgentLogout", thisDN: "1002" })).body.event.event).toBe("EventAgentLogout");
+    expect(await waitEvent(sup.stream, "EventMonitoringCancelled", "1003")).toMatchObject({ thisDN: "1003", otherDN: "1002" });
+    expect(await waitEvent(agent.stream, "EventMonitoringCancelled", "1003")).toMatchObject({ thisDN: "1003", otherDN: "1002" });
+    expect(agent.stream.events.map((e) => e.event)).toEqual(["EventRegistered", "EventMonitoringNextCall", "EventAgentLogin", "EventAgentLogout", "EventMonitoringCancelled"]);
+    // the agent is free again: another monitoring DN may arm it (no 42)
+    expect((await other.request({ request: "RequestMonitorNextCall", thisDN: "1902", otherDN: "1002" })).body.event.event).toBe("EventMonitoringNextCall");
+    expect((await other.request({ request: "RequestCancelMonitoring", thisDN: "1902", otherDN: "1002" })).body.event.event).toBe("EventMonitoringCancelled");
+
+    // the supervisor logs out: the same
+    expect((await sup.request({ request: "RequestAgentLogin", thisDN: "1003", agentID: "s1003", agentWorkMode: 2 })).body.event.event).toBe("EventAgentLogin");
+    expect((await sup.request({ request: "RequestMonitorNextCall", thisDN: "1003", otherDN: "1002" })).body.event.event).toBe("EventMonitoringNextCall");
+    expect((await sup.request({ request: "RequestAgentLogout", thisDN: "1003" })).body.event.event).toBe("EventAgentLogout");
+    await until(() => cancelled(agent).length === 2 && cancelled(sup).length === 2, "the second EventMonitoringCancelled at both");
+    expect(cancelled(agent)[1]).toMatchObject({ thisDN: "1003", otherDN: "1002" });
+    expect(sup.stream.events.slice(-2).map((e) => e.event)).toEqual(["EventAgentLogout", "EventMonitoringCancelled"]);
+    expect((await other.request({ request: "RequestMonitorNextCall", thisDN: "1902", otherDN: "1002" })).body.event.event).toBe("EventMonitoringNextCall");
+    for (const s of [sup, agent, other]) await s.stream.close();
     await a.close();
     await b.close();
   });

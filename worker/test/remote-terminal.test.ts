@@ -139,6 +139,32 @@ describe("F3: extend and connect on a remote terminal", { timeout: 30_000 }, () 
     await backup.close();
   });
 
+  it("JTAPI back in service with the destination cleared: the Dn sets it again after request-timeout (not before: JTAPI may do it itself)", async () => {
+    const { p, agent, session } = await setUp("f3-jtapi-oos");
+    expect((await api("PUT", "/v1/sites/site-a/options/TServer", p.config, { "request-timeout": "1" })).status).toBe(200);
+    const owner = await session(["1801", { REMOTE_DEST: MOBILE_1.number, REMOTE_NAME: MOBILE_1.name }]);
+    const set = await agent.nextCommand();
+    await agent.send({ kind: "result", time: now(), dn: "1801", commandId: set.id, ok: true }, { kind: "remoteDestination", time: now(), dn: "1801", active: MOBILE_1, mine: true });
+    await last(owner.stream, "EventDNBackInService");
+    // the terminal goes out of service, and the switch clears its destination meanwhile
+    await agent.send({ kind: "service", time: now(), dn: "1801", inService: false }, { kind: "remoteDestination", time: now(), dn: "1801", active: null, mine: false });
+    await last(owner.stream, "EventDNOutOfService");
+    const backAt = Date.now();
+    await agent.send({ kind: "service", time: now(), dn: "1801", inService: true });
+    const again = await agent.nextCommand();
+    expect(Date.now() - backAt).toBeGreaterThanOrEqual(1_000);
+    expect(again).toMatchObject({ op: "setRemoteDestination", dn: "1801", otherDN: MOBILE_1.number, name: MOBILE_1.name, active: true });
+    await agent.send({ kind: "result", time: now(), dn: "1801", commandId: again.id, ok: true }, { kind: "remoteDestination", time: now(), dn: "1801", active: MOBILE_1, mine: true });
+    await waitCount(owner.stream, 4);
+    expect(owner.stream.events.map((e) => [e.event, e.extensions ?? null])).toEqual([
+      ["EventRegistered", null],
+      ["EventDNBackInService", { REMOTE_DEST: MOBILE_1.number, REMOTE_NAME: MOBILE_1.name }],
+      ["EventDNOutOfService", null],
+      ["EventDNBackInService", { REMOTE_DEST: MOBILE_1.number, REMOTE_NAME: MOBILE_1.name }],
+    ]);
+    await agent.close();
+  });
+
   it("activation without a link: EventHardwareError 54, applied when the link comes back", async () => {
     const { agent, session } = await setUp("f3-nolink");
     await agent.send({ kind: "link", time: now(), link: "link-1", up: false });

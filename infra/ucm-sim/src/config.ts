@@ -103,8 +103,9 @@ export function loadConfig(path: string): SimConfig {
   return parseConfig(JSON.parse(readFileSync(path, "utf8")));
 }
 
+/** A device's name when its config gives none; a CTI remote device's is CTIRD… (jtapi-fidelity B.2 (1), JDG p.1345's "TermConnActiveEv CTIRD"). */
 export function deviceName(d: Pick<DeviceConfig, "dn" | "kind" | "name">): string {
   if (d.name) return d.name;
-  const prefix = { phone: "SEP0000000A", ctiPort: "CTIP", routePoint: "CTIRP", remoteTerminal: "RT" }[d.kind];
+  const prefix = { phone: "SEP0000000A", ctiPort: "CTIP", routePoint: "CTIRP", remoteTerminal: "CTIRD" }[d.kind];
   return `${prefix}${d.dn}`;
 }

@@ -192,6 +192,34 @@ describe("moving the monitor call (jtapi-fidelity B.1 (1) 3)", () => {
     expect(a.calls.size + s.cluster("site-b").calls.size).toBe(0);
   });
 
+  it("to a busy destination, over the trunk or here, the transfer fails busy and the monitor call stays at the port (JDG \"Single Step Transfer\")", () => {
+    const a = s.cluster("site-a");
+    const b = s.cluster("site-b");
+    const gc1 = agentCall(s);
+    const gc2 = a.startMonitor(gc1, "1002", "1901").id;
+    // 2003 is on a call of its own (busy trigger 1)
+    const busy = b.originate("2003", "2001", "cti");
+    b.answer(busy.id, "2001");
+    const ra = record(s, "site-a");
+    const rb = record(s, "site-b");
+    expect(() => a.singleStepTransfer(gc2, "1901", "2003")).toThrow(expect.objectContaining({ exception: "ResourceUnavailableException", message: expect.stringContaining("busy") }));
+    // nothing changed: no event on either side, the port still holds the monitor call, 2003 only its own call
+    expect(ra.events).toEqual([]);
+    expect(rb.events).toEqual([]);
+    expect(a.callsOf("1901").map((c) => c.id)).toEqual([gc2]);
+    expect(b.callsOf("2003").map((c) => c.id)).toEqual([busy.id]);
+    // the same for a busy local destination (1004 on a call with 1003)
+    const local = a.originate("1003", "1004", "cti");
+    a.answer(local.id, "1004");
+    ra.clear();
+    expect(() => a.singleStepTransfer(gc2, "1901", "1004")).toThrow(expect.objectContaining({ exception: "ResourceUnavailableException" }));
+    expect(ra.events).toEqual([]);
+    // once 2003 is free, the transfer goes through
+    b.disconnect(busy.id, "2001");
+    a.singleStepTransfer(gc2, "1901", "2003");
+    expect(b.callsOf("2003")).toHaveLength(1);
+  });
+
   it("with transferCallerId \"transferrer\", the far side sees the CTI port's number", async () => {
     const t = await simWith({}, { "site-a": { transferCallerId: "transferrer" } });
     try {

@@ -35,7 +35,7 @@ describe("remote destinations, per provider (JDG p.923)", () => {
       const answer = await p1.waitFor((f) => f.type === "response" && f.id === 2);
       expect(answer.result).toEqual({ remoteDestinations: [{ number: "0611000001", name: "mobile-1801", active: true }], myAppLastToSetActiveRD: true });
       await until(() => changes(p1).length === 1 && changes(p2).length === 1, "the change at both providers");
-      expect(changes(p1)[0]).toMatchObject({ address: "1801", terminal: "RT1801", remoteDestinations: [{ number: "0611000001", name: "mobile-1801", active: true }], myAppLastToSetActiveRD: true });
+      expect(changes(p1)[0]).toMatchObject({ address: "1801", terminal: "CTIRD1801", remoteDestinations: [{ number: "0611000001", name: "mobile-1801", active: true }], myAppLastToSetActiveRD: true });
       expect(changes(p2)[0]).toMatchObject({ address: "1801", myAppLastToSetActiveRD: false });
       // the answer before the provider event it caused
       expect(p1.frames.indexOf(answer)).toBeLessThan(p1.frames.findIndex((f) => f.type === "events"));

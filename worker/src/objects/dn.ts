@@ -246,7 +246,13 @@ export class Dn extends DurableObject<Env> {
         this.meta.switchInService = input.entry.inService;
         this.meta.kind = input.entry.kind;
         const reassert = input.entry.kind === "remoteTerminal" ? this.remoteSwitchState(input.entry.remote?.active ?? null, input.entry.remote?.mine ?? false, true) : null;
+        const before = new Map([...this.calls.values()].map((c) => [c.connID, c]));
         const result = reconcile(dn, this.calls, input.entry, input.connIDs, input.time);
+        // a remote observer's leg keeps its marks (role 10, GCTI-REMOTE-OBSERVE) in what a resync tells of it
+        result.events = result.events.map((e) => {
+          const call = [...result.calls.values()].find((c) => c.connID === e.connID) ?? before.get(e.connID ?? "");
+          return call ? withObserverMarks(e, call) : e;
+        });
         this.replaceCalls(result.calls, new Set(input.dataConnIDs ?? []));
         emit(input.idx, this.serviceChange(wasInService, input.time));
         // clients hear "out of service" first (seed HA: out of service, then back with the remote extensions)
@@ -256,6 +262,7 @@ export class Dn extends DurableObject<Env> {
       } else {
         const ev = input.ev;
         if (ev.kind === "service") {
+          if (ev.inService && !this.meta.switchInService && this.meta.kind === "remoteTerminal" && this.remote.owner) this.ctx.waitUntil(this.reextendLater().catch((err: unknown) => log.warn("could not extend a remote terminal again", { dn, error: String(err) })));
           this.meta.switchInService = ev.inService;
         } else if (ev.kind === "remoteDestination") {
           void this.remoteSwitchState(ev.active, ev.mine, false);
@@ -489,6 +496,41 @@ export class Dn extends DurableObject<Env> {
     return [...this.sessions];
   }
 
+  /** On the monitoring DN: the agent it waited for logged out, which cancelled the monitoring. Returns the sessions told. */
+  async monitorDisarmed(agentDN: string): Promise<string[]> {
+    const identity = this.meta.identity;
+    if (!identity) return [];
+    if (this.meta.monitoring === agentDN) this.meta.monitoring = undefined;
+    this.saveMeta();
+    await this.deliverToAll({ event: "EventMonitoringCancelled", site: identity.site, time: new Date().toISOString(), thisDN: identity.number, otherDN: agentDN });
+    return [...this.sessions];
+  }
+
+  /**
+   * PSDK TMonitorNextCall: "The monitoring is automatically canceled when either the supervisor or the agent
+   * logs out." An armed request ends (both DNs' clients get EventMonitoringCancelled); a monitor call already
+   * started is not torn down: it was the one call asked for.
+   */
+  private async cancelMonitoringOnLogout(): Promise<void> {
+    const identity = this.meta.identity!;
+    const by = this.meta.monitorNext;
+    if (by) {
+      this.meta.monitorNext = undefined;
+      this.saveMeta();
+      const told = await dnStub(this.env, identity.tenant, identity.site, by).monitorDisarmed(identity.number);
+      await this.deliverToOthers(told, { event: "EventMonitoringCancelled", site: identity.site, time: new Date().toISOString(), thisDN: by, otherDN: identity.number });
+    }
+    const agent = this.meta.monitoring;
+    if (agent) {
+      this.meta.monitoring = undefined;
+      this.saveMeta();
+      const here = [...this.sessions];
+      if (await dnStub(this.env, identity.tenant, identity.site, agent).cancelMonitor(identity.number, here)) {
+        await this.deliverToAll({ event: "EventMonitoringCancelled", site: identity.site, time: new Date().toISOString(), thisDN: identity.number, otherDN: agent });
+      }
+    }
+  }
+
   /** Sessions of this DN not in `skip` (they heard it from the other DN already). */
   private async deliverToOthers(skip: string[], event: TEvent): Promise<void> {
     await Promise.all([...this.sessions].filter((s) => !skip.includes(s)).map((s) => this.deliverTo(s, [event]).catch((err) => log.warn("could not deliver to a session", { sessionId: s, error: String(err) }))));
@@ -538,7 +580,7 @@ export class Dn extends DurableObject<Env> {
     // an idle DN has no object yet (issue 13): it starts from what its Site knows
     if (target) await this.ensureConfigured(target);
     const identity = this.meta.identity;
-    if (!identity || !this.meta.config) return { ok: false, code: expectation.requester ? ErrorCode.BadDestinationDN : ErrorCode.DNNotConfigured, message: "the destination DN is not configured at that location" };
+    if (!identity || !this.meta.config) return { ok: false, code: expectation.requester ? ErrorCode.BadDestinationDN : ErrorCode.DNNotConfigured, message: target ? `DN ${target.number} is not configured at location ${target.site}` : "the destination DN is not configured at that location" };
     const now = Date.now();
     const pending = (this.meta.expectations ?? []).filter((e) => e.expiresAt > now);
     const refusal = checkExpectation(identity.number, identity.site, this.meta.linkUp, this.inService, pending, now);
@@ -740,6 +782,19 @@ export class Dn extends DurableObject<Env> {
     return true;
   }
 
+  /**
+   * JTAPI says the remote terminal is back in service (B.2 (3) h): after a CTIManager restart JTAPI sets the
+   * destination again by itself (JDG p.923); still cleared after request-timeout, the Dn sets it. One that
+   * another application set is left alone (B.2 (5): no fighting back).
+   */
+  private async reextendLater(): Promise<void> {
+    const identity = this.meta.identity!;
+    const seconds = Number(await siteStub(this.env, identity.tenant, identity.site).option("TServer", "request-timeout")) || 10;
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    const r = this.remote;
+    if (r.owner && !r.settling && r.active === null && this.meta.linkUp && this.meta.switchInService) await this.sendRemoteDestination(true);
+  }
+
   /** RequestRegisterAddress with REMOTE_DEST: this session owns the terminal now (the last one decides, seed). */
   private async activateRemote(sessionId: string, dest: string, name: string): Promise<void> {
     const identity = this.meta.identity!;
@@ -779,9 +834,11 @@ export class Dn extends DurableObject<Env> {
     const change = applyInvalidDestAction(identity.number, this.meta.agent, action);
     log.info("route to an invalid destination", { site: identity.site, dn: identity.number, action, applied: !!change });
     if (!change) return;
+    const loggedOutNow = this.meta.agent.status !== "LoggedOut" && change.state.status === "LoggedOut";
     this.meta.agent = change.state;
     this.saveMeta();
     await this.deliverToAll({ ...change.event, site: identity.site, time: new Date().toISOString() });
+    if (loggedOutNow) await this.cancelMonitoringOnLogout();
   }
 
   private async deliverToAll(event: TEvent): Promise<void> {
@@ -935,9 +992,12 @@ export class Dn extends DurableObject<Env> {
         if (this.meta.config.type === "RoutingPoint") return fail(ErrorCode.UnsupportedOperation, `DN ${dn} is a routing point: agents log in on Extensions and ACD positions`);
         const outcome = agentRequest(dn, this.meta.agent, req);
         if ("code" in outcome) return fail(outcome.code, outcome.message);
+        const loggedOutNow = this.meta.agent.status !== "LoggedOut" && outcome.state.status === "LoggedOut";
         this.meta.agent = outcome.state;
         this.saveMeta();
-        return answer(outcome.event, true);
+        const answered = await answer(outcome.event, true);
+        if (loggedOutNow) await this.cancelMonitoringOnLogout();
+        return answered;
       }
       default:
         break;

@@ -1,7 +1,7 @@
 // The API contract as OpenAPI 3.1 (served at /v1/openapi.json), generated from the zod schemas the routes
 // validate with (shared/client-api.ts) and the answer shapes of ../api-schemas.ts. docs/client-api.md says
 // the same in prose; test/docs/openapi.test.ts validates this document and checks that every route the
-// docs name is in it, and worker/test/openapi.test.ts that every route of the app is.
+// docs name is in it, and worker/test/api-surface.test.ts that every route of the app is.
 import { z } from "zod";
 import { ClientRequest, DnObject, KeyRequest, OptionSection } from "../../../shared/client-api.js";
 import * as S from "../api-schemas.js";
@@ -114,7 +114,8 @@ const paths: Record<string, Record<string, Op>> = {
     get: {
       summary: "The session's event stream (WebSocket upgrade)",
       description: "Text frames of one Event or an array of Events, in order. `?after=<seq>` replays what followed. "
-        + "Browsers, which cannot set headers on a WebSocket, pass the key as `?access_token=`.",
+        + "Browsers, which cannot set headers on a WebSocket, offer the key as the subprotocol `bearer.<key>` next to `tserver` "
+        + "(the answer's subprotocol is `tserver`), or, keeping it out of URLs less well, as `?access_token=`.",
       tags: ["Sessions"], security: [{ tenantKey: [] }, { accessToken: [] }],
       parameters: [P.sessionId, { name: "after", in: "query", required: false, description: "last seq seen", schema: { type: "integer", minimum: 0 } }],
       responses: { 101: { description: "WebSocket" }, ...common, 403: err("not a client key"), 404: err("no such session"), 426: err("not a WebSocket upgrade") },
@@ -188,6 +189,14 @@ const paths: Record<string, Record<string, Op>> = {
     },
   },
 };
+
+// Every route that takes a credential counts it against the key's rate limits (docs/client-api.md "Rate limits")
+const rateLimited = {
+  description: "rate limit of this key exceeded, or too many failed authentications for it",
+  headers: { "Retry-After": { description: "seconds until the window ends", schema: { type: "integer" } } },
+  content: { "application/json": { schema: ref("Error") } },
+};
+for (const item of Object.values(paths)) for (const op of Object.values(item)) if (op.security?.length !== 0) op.responses[429] = rateLimited;
 
 /** The document; `origin` (the request's) fills `servers`. */
 export function openapiDocument(origin = "http://127.0.0.1:8787"): Record<string, unknown> {

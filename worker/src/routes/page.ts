@@ -32,9 +32,10 @@ tr[aria-selected=true]{background:#22364a}tbody tr{cursor:pointer}
   <form id="login" style="display:contents">
     <label>Client key<input id="key" type="password" autocomplete="off" required size="30"></label>
     <label>Config key (optional, lists every DN)<input id="configKey" type="password" autocomplete="off" size="20"></label>
-    <label>Site<input id="site" value="site-a" size="8" required></label>
+    <label>Sites<input id="site" value="site-a" size="14" required aria-describedby="sitesHelp"></label>
+    <span id="sitesHelp" class="muted" hidden>one or more site names, e.g. site-a site-b: every one's link agents and DNs are shown</span>
     <label>DNs to watch<input id="dns" value="1001-1004" size="16" aria-describedby="dnsHelp"></label>
-    <span id="dnsHelp" class="muted" hidden>numbers and ranges, e.g. 1001-1004 1901</span>
+    <span id="dnsHelp" class="muted" hidden>numbers and ranges of the first site, e.g. 1001-1004 1901; site:number or site:range for another, e.g. site-b:2001-2004</span>
     <button id="connect" type="submit">Connect</button>
   </form>
   <p id="status" role="status" aria-live="polite"></p>
@@ -43,8 +44,8 @@ tr[aria-selected=true]{background:#22364a}tbody tr{cursor:pointer}
   <div>
     <section aria-labelledby="sitesH"><h2 id="sitesH">Sites and links</h2><div id="sites" class="sites"></div></section>
     <section aria-labelledby="dnsH" style="margin-top:1rem"><h2 id="dnsH">DNs</h2>
-      <label style="flex-direction:row;gap:.5rem;align-items:center">Filter <input id="dnFilter" placeholder="number, state, agent"></label>
-      <table aria-describedby="dnsH"><thead><tr><th scope="col">DN</th><th scope="col">Service</th><th scope="col">Agent</th><th scope="col">DND</th><th scope="col">Calls (connID, other party, state, duration)</th></tr></thead>
+      <label style="flex-direction:row;gap:.5rem;align-items:center">Filter DNs <input id="dnFilter" placeholder="number, state, agent"></label>
+      <table aria-describedby="dnsH"><thead><tr><th scope="col">DN</th><th scope="col">Site</th><th scope="col">Service</th><th scope="col">Agent</th><th scope="col">DND</th><th scope="col">Calls (connID, other party, state, duration)</th></tr></thead>
       <tbody id="dnRows"></tbody></table>
     </section>
     <section aria-labelledby="actH" style="margin-top:1rem"><h2 id="actH">Actions on <span id="selected">no DN selected</span></h2>
@@ -76,35 +77,41 @@ tr[aria-selected=true]{background:#22364a}tbody tr{cursor:pointer}
     </section>
   </div>
   <section aria-labelledby="logH"><h2 id="logH">Event log</h2>
-    <label style="flex-direction:row;gap:.5rem;align-items:center">Filter <input id="logFilter" placeholder="DN, event or connID"></label>
+    <label style="flex-direction:row;gap:.5rem;align-items:center">Filter events <input id="logFilter" placeholder="DN, event or connID"></label>
     <pre id="log" tabindex="0" aria-label="event log"></pre>
   </section>
 </main>
 <script>
 "use strict";
 var $ = function (id) { return document.getElementById(id); };
-var S = { key: "", site: "", session: null, lastSeq: 0, ws: null, dns: {}, selected: null, events: [], closing: false };
+var S = { key: "", site: "", sites: [], session: null, lastSeq: 0, ws: null, dns: {}, selected: null, events: [], closing: false };
 var AGENT = { EventAgentLogin: "logged in", EventAgentReady: "ready", EventAgentNotReady: "not ready", EventAgentLogout: "logged out" };
 var CALL = { EventDialing: "dialing", EventRinging: "ringing", EventEstablished: "established", EventHeld: "held", EventRetrieved: "established", EventPartyChanged: "established", EventPartyAdded: "conference" };
 var STATUS = { 0: "idle", 2: "dialing", 3: "talking", 4: "ringing", 5: "held", 8: "out of service" };
+// T-Library's AgentWorkMode (tlib.ts)
+var WORKMODE = { 1: "manual in", 2: "auto in", 3: "after call work", 4: "aux work", 5: "no call disconnect", 6: "walk away", 7: "return back" };
 
 function api(method, path, body, key) {
   return fetch(path, { method: method, headers: { authorization: "Bearer " + (key || S.key), "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })
     .then(function (r) { return r.json().catch(function () { return {}; }).then(function (b) { return { status: r.status, body: b }; }); });
 }
 function say(text, bad) { $("status").textContent = text; $("status").className = bad ? "bad" : ""; }
+// "1001-1004 site-b:2003" -> [{site: first site, number: "1001"}, ..., {site: "site-b", number: "2003"}]
 function expand(text) {
   var out = [];
   text.split(/[\s,]+/).filter(Boolean).forEach(function (p) {
-    var m = /^(\d+)-(\d+)$/.exec(p);
-    if (m && Number(m[2]) - Number(m[1]) < 500) for (var n = Number(m[1]); n <= Number(m[2]); n++) out.push(String(n)); else out.push(p);
+    var at = p.lastIndexOf(":"), site = at > 0 ? p.slice(0, at) : S.site, item = at > 0 ? p.slice(at + 1) : p;
+    var m = /^(\d+)-(\d+)$/.exec(item);
+    if (m && Number(m[2]) - Number(m[1]) < 500) for (var n = Number(m[1]); n <= Number(m[2]); n++) out.push({ site: site, number: String(n) }); else out.push({ site: site, number: item });
   });
   return out;
 }
-function dn(number) { return S.dns[number] || (S.dns[number] = { number: number, inService: null, agent: "", workMode: null, dnd: false, calls: {} }); }
+// a DN is named by its site and number: two clusters may both have a 1001
+function key(site, number) { return site + "/" + number; }
+function dn(site, number) { var k = key(site, number); return S.dns[k] || (S.dns[k] = { site: site, number: number, inService: null, agent: "", workMode: null, dnd: false, calls: {} }); }
 function apply(e) {
-  if (!e.thisDN || !S.dns[e.thisDN]) return;
-  var d = dn(e.thisDN);
+  if (!e.thisDN || !S.dns[key(e.site || S.site, e.thisDN)]) return;
+  var d = dn(e.site || S.site, e.thisDN);
   if (e.event === "EventDNOutOfService") { d.inService = false; d.remote = null; }
   // extend and connect: EventDNBackInService of a remote terminal names the destination its owner set (seed)
   if (e.event === "EventDNBackInService" && e.extensions && e.extensions.REMOTE_DEST) d.remote = { dest: String(e.extensions.REMOTE_DEST), name: String(e.extensions.REMOTE_NAME || e.extensions.REMOTE_DEST) };
@@ -115,9 +122,10 @@ function apply(e) {
   if (e.event === "EventAddressInfo") {
     if (e.inService !== undefined) d.inService = !!e.inService;
     if (e.agentState) d.agent = String(e.agentState).replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+    if (e.agentState) d.agentID = e.agentID || null;
     if (e.agentWorkMode !== undefined) d.workMode = e.agentWorkMode;
     if (e.dnd !== undefined) d.dnd = !!e.dnd;
-    (Array.isArray(e.calls) ? e.calls : []).forEach(function (c) { if (c.connID) d.calls[c.connID] = d.calls[c.connID] || { connID: c.connID, other: c.otherDN || "", state: c.state || STATUS[c.callState] || "in a call", since: Date.now() }; });
+    (Array.isArray(e.calls) ? e.calls : []).forEach(function (c) { if (c.connID) d.calls[c.connID] = d.calls[c.connID] || { connID: c.connID, other: c.otherDN || "", state: c.state || STATUS[c.callState] || "in a call", since: Date.now(), atLeast: true }; });
   }
   if (e.connID && CALL[e.event]) {
     var c = d.calls[e.connID] || (d.calls[e.connID] = { connID: e.connID, since: Date.parse(e.time) || Date.now() });
@@ -130,20 +138,20 @@ function duration(ms) { var s = Math.max(0, Math.floor(ms / 1000)); return Math.
 function text(el, t, cls) { var x = document.createElement(el); x.textContent = t; if (cls) x.className = cls; return x; }
 function renderDns() {
   var f = $("dnFilter").value.toLowerCase(), body = $("dnRows");
-  var focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.dn : null;
+  var focused = document.activeElement && document.activeElement.dataset && document.activeElement.dataset.dn ? key(document.activeElement.dataset.site, document.activeElement.dataset.dn) : null;
   body.replaceChildren();
   Object.keys(S.dns).sort().forEach(function (n) {
     var d = S.dns[n];
     var calls = Object.values(d.calls);
     var row = document.createElement("tr");
     var service = d.inService === false ? text("td", "out of service", "bad") : d.inService ? text("td", "in service" + (d.remote ? ", extended to " + d.remote.name + " (" + d.remote.dest + ")" : ""), "ok") : text("td", "unknown", "muted");
-    var agent = (d.agent || "-") + (d.agentID ? " (" + d.agentID + ")" : "") + (d.workMode !== null && d.workMode !== undefined ? " mode " + d.workMode : "");
-    row.append(text("th", n), service, text("td", agent), text("td", d.dnd ? "on" : "off", d.dnd ? "warn" : ""),
-      text("td", calls.length ? calls.map(function (c) { return c.connID + "  " + (c.other || "?") + "  " + c.state + "  " + duration(Date.now() - c.since); }).join("\n") : "none"));
+    var agent = (d.agent || "-") + (d.agentID ? " (" + d.agentID + ")" : "") + (WORKMODE[d.workMode] && d.agent !== "logged out" ? ", " + WORKMODE[d.workMode] : "");
+    row.append(text("th", d.number), text("td", d.site), service, text("td", agent), text("td", d.dnd ? "on" : "off", d.dnd ? "warn" : ""),
+      text("td", calls.length ? calls.map(function (c) { return c.connID + "  " + (c.other || "?") + "  " + c.state + "  " + (c.atLeast ? "\u2265" : "") + duration(Date.now() - c.since); }).join("\n") : "none"));
     row.firstChild.setAttribute("scope", "row");
     row.tabIndex = 0;
     row.setAttribute("aria-selected", String(S.selected === n));
-    row.dataset.dn = n;
+    row.dataset.dn = d.number; row.dataset.site = d.site;
     if (f && row.textContent.toLowerCase().indexOf(f) < 0) return;
     row.onclick = function () { select(n); };
     row.onkeydown = function (ev) { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); select(n); } };
@@ -152,11 +160,12 @@ function renderDns() {
   });
 }
 function select(n) {
-  S.selected = n; $("selected").textContent = "DN " + n;
-  var first = Object.values(S.dns[n].calls)[0];
+  var d = S.dns[n];
+  S.selected = n; $("selected").textContent = "DN " + d.number + " on " + d.site;
+  var first = Object.values(d.calls)[0];
   $("connID").value = first ? first.connID : "";
   renderDns();
-  var row = document.querySelector('#dnRows tr[data-dn="' + n + '"]'); if (row) row.focus();
+  var row = document.querySelector('#dnRows tr[data-dn="' + d.number + '"][data-site="' + d.site + '"]'); if (row) row.focus();
 }
 function line(e) {
   var rest = Object.keys(e).filter(function (k) { return ["event", "seq", "time", "site"].indexOf(k) < 0; })
@@ -183,48 +192,54 @@ function connectStream() {
   S.ws = ws;
   // the server takes a socket silent for 90 s for dead (docs/client-api.md): ping every 30 s
   var keepalive = setInterval(function () { if (ws.readyState === 1) ws.send("ping"); }, 30000);
-  ws.onopen = function () { say("connected: session " + S.session.sessionId + " on " + S.site); };
+  ws.onopen = function () { say("connected: session " + S.session.sessionId + " on " + S.sites.join(", ")); };
   ws.onmessage = function (m) { if (m.data === "pong") return; var d = JSON.parse(m.data); (Array.isArray(d) ? d : [d]).forEach(onEvent); renderDns(); renderLog(); };
   ws.onclose = function (ev) { clearInterval(keepalive); if (ws.retired || S.closing || ev.code === 4001) return say("session ended", true); say("stream lost; reconnecting...", true); setTimeout(connectStream, 1000); };
 }
 function refreshSites() {
-  if (!S.site) return;
-  api("GET", "/v1/sites/" + encodeURIComponent(S.site)).then(function (r) {
+  if (!S.sites.length) return;
+  Promise.all(S.sites.map(function (site) { return api("GET", "/v1/sites/" + encodeURIComponent(site)); })).then(function (answers) {
     var box = $("sites"); box.replaceChildren();
-    var s = document.createElement("div"); s.className = "site";
-    if (r.status !== 200) { s.append(text("strong", S.site + ": " + (r.body.error || r.status), "bad")); box.append(s); return; }
-    s.append(text("strong", S.site + " "), text("span", r.body.linkUp ? "link up" : "link down", r.body.linkUp ? "ok" : "bad"));
-    var ul = document.createElement("ul");
-    (r.body.agents || []).forEach(function (a) {
-      ul.append(text("li", a.agentId + " (" + a.role + (a.active ? ", active" : ", standby") + "): " +
-        Object.keys(a.links).map(function (l) { return l + " " + (a.links[l] ? "up" : "down"); }).join(", ")));
+    answers.forEach(function (r, i) {
+      var site = S.sites[i];
+      var s = document.createElement("div"); s.className = "site";
+      if (r.status !== 200) { s.append(text("strong", site + ": " + (r.body.error || r.status), "bad")); box.append(s); return; }
+      s.append(text("strong", site + " "), text("span", r.body.linkUp ? "link up" : "link down", r.body.linkUp ? "ok" : "bad"));
+      var ul = document.createElement("ul");
+      (r.body.agents || []).forEach(function (a) {
+        ul.append(text("li", a.agentId + " (" + a.role + (a.active ? ", active" : ", standby") + "): " +
+          Object.keys(a.links).map(function (l) { return l + " " + (a.links[l] ? "up" : "down"); }).join(", ")));
+      });
+      if (!(r.body.agents || []).length) ul.append(text("li", "no link agent connected", "bad"));
+      s.append(ul); box.append(s);
     });
-    if (!(r.body.agents || []).length) ul.append(text("li", "no link agent connected", "bad"));
-    s.append(ul); box.append(s);
   });
 }
-function request(name, extra) {
+function request(site, name, extra) {
   var body = Object.assign({ sessionId: S.session.sessionId, request: name }, extra);
-  return api("POST", "/v1/sites/" + encodeURIComponent(S.site) + "/requests", body);
+  return api("POST", "/v1/sites/" + encodeURIComponent(site) + "/requests", body);
 }
 $("login").onsubmit = function (ev) {
   ev.preventDefault();
-  S.key = $("key").value.trim(); S.site = $("site").value.trim();
+  S.key = $("key").value.trim(); S.sites = $("site").value.split(/[\s,]+/).filter(Boolean); S.site = S.sites[0] || "";
   say("connecting...");
   // connecting again replaces the session: the old stream stops and the old session ends at once
   if (S.ws) { S.ws.retired = true; S.ws.close(1000); }
   if (S.session) api("DELETE", "/v1/sessions/" + encodeURIComponent(S.session.sessionId));
-  var listing = $("configKey").value.trim()
-    ? api("GET", "/v1/sites/" + encodeURIComponent(S.site) + "/dns", undefined, $("configKey").value.trim()).then(function (r) { return r.status === 200 ? r.body.dns.map(function (d) { return d.number; }) : expand($("dns").value); })
+  var configKey = $("configKey").value.trim();
+  var listing = configKey
+    ? Promise.all(S.sites.map(function (site) {
+        return api("GET", "/v1/sites/" + encodeURIComponent(site) + "/dns", undefined, configKey).then(function (r) { return r.status === 200 ? r.body.dns.map(function (d) { return { site: site, number: d.number }; }) : []; });
+      })).then(function (lists) { var all = [].concat.apply([], lists); return all.length ? all : expand($("dns").value); })
     : Promise.resolve(expand($("dns").value));
   listing.then(function (numbers) {
     return api("POST", "/v1/sessions", {}).then(function (r) {
       if (r.status !== 201) throw new Error(r.body.error || ("HTTP " + r.status));
       S.session = r.body; S.dns = {}; S.events = []; S.lastSeq = 0; S.selected = null; $("selected").textContent = "no DN selected"; $("answer").textContent = "";
-      numbers.forEach(dn);
+      numbers.forEach(function (n) { dn(n.site, n.number); });
       connectStream(); renderDns();
       return Promise.all(numbers.map(function (n) {
-        return request("RequestRegisterAddress", { thisDN: n }).then(function () { return request("RequestQueryAddress", { thisDN: n }); });
+        return request(n.site, "RequestRegisterAddress", { thisDN: n.number }).then(function () { return request(n.site, "RequestQueryAddress", { thisDN: n.number }); });
       }));
     });
   }).then(function () { refreshSites(); renderDns(); }).catch(function (err) { say("could not connect: " + err.message, true); });
@@ -233,13 +248,13 @@ document.querySelectorAll("#actions button").forEach(function (b) {
   b.onclick = function () {
     if (!S.session) return say("connect first", true);
     if (!S.selected) return say("select a DN first", true);
-    var extra = { thisDN: S.selected };
+    var target = S.dns[S.selected], extra = { thisDN: target.number };
     ["otherDN", "connID", "transferConnID", "agentID"].forEach(function (f) { if ($(f).value.trim()) extra[f] = $(f).value.trim(); });
     if (["RequestMakeCall", "RequestRegisterAddress", "RequestAgentLogin", "RequestAgentReady", "RequestAgentNotReady", "RequestAgentLogout", "RequestSetDNDOn", "RequestSetDNDOff", "RequestMonitorNextCall"].indexOf(b.dataset.req) >= 0) delete extra.connID;
     if (["RequestInitiateTransfer", "RequestInitiateConference", "RequestMakeCall", "RequestSingleStepTransfer", "RequestMonitorNextCall"].indexOf(b.dataset.req) < 0) delete extra.otherDN;
     if (["RequestCompleteTransfer", "RequestCompleteConference"].indexOf(b.dataset.req) < 0) delete extra.transferConnID;
     if (b.dataset.req.indexOf("RequestAgent") !== 0) delete extra.agentID;
-    request(b.dataset.req, extra).then(function (r) {
+    request(target.site, b.dataset.req, extra).then(function (r) {
       var e = r.body.event || {};
       $("answer").textContent = b.textContent + ": " + (e.event || "") + (e.errorMessage ? " - " + e.errorMessage : "") + (r.body.error && !e.event ? r.body.error : "");
       $("answer").className = r.status === 200 ? "ok" : "bad";

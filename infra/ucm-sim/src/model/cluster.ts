@@ -20,6 +20,8 @@ export type BatchListener = (batch: JtapiEvent[], concerns: { addresses: Set<str
 export interface Network {
   /** Offers a call from `from` to `to` on the cluster that owns `to`; returns the far call id, or a busy/unknown verdict. */
   offerOverTrunk(fromCluster: string, nearCallId: string, from: string, to: string): { callId: string } | "busy" | "unknown";
+  /** Would an offer of a call to `to` over the trunk fail busy now? (Asked before a blind transfer changes anything.) */
+  busyOverTrunk(fromCluster: string, to: string): boolean;
   /** The PSTN (mobile phones of remote destinations): is this a number it has? */
   isPstnNumber(number: string): boolean;
   /** Tells the far half of a trunk call what happened to this half. */
@@ -201,10 +203,7 @@ export class Cluster {
     const dev = this.device(to);
     const destination: Connection = { address: to, local: true, state: "IDLE" };
     call.connections.push(destination);
-    const busy =
-      !dev.inService ||
-      (dev.config.kind === "remoteTerminal" && !dev.activeRemoteDestination && !dev.config.routeToAllWhenNotConnected) ||
-      this.callsOf(to).filter((c) => c !== call).length >= dev.config.busyTrigger;
+    const busy = this.lineBusy(dev, call);
     const created = this.stamp(call, { id: "ConnCreatedEv", callId: call.id, address: to });
     if (dev.config.kind === "routePoint" && dev.inService) return this.offerToRoutePoint(call, destination, dev, created);
     if (busy) {
@@ -277,6 +276,20 @@ export class Cluster {
     }
     this.publish([routeEnd], this.localAddresses(call));
     this.clear(call, JtapiCause.DEST_NOT_OBTAINABLE, wait.routePoint);
+  }
+
+  /** An offer of `call` to this device would fail busy (out of service, an unextended remote terminal, busy trigger reached). */
+  private lineBusy(dev: Device, call?: Call): boolean {
+    return !dev.inService ||
+      (dev.config.kind === "remoteTerminal" && !dev.activeRemoteDestination && !dev.config.routeToAllWhenNotConnected) ||
+      this.callsOf(dev.config.dn).filter((c) => c !== call).length >= dev.config.busyTrigger;
+  }
+
+  /** Would a call offered to local `dn` (from another cluster) fail busy now? An in-service route point never does. */
+  busyAt(dn: string): boolean {
+    const dev = this.devices.get(dn);
+    if (!dev || (dev.config.kind === "routePoint" && dev.inService)) return false;
+    return this.lineBusy(dev);
   }
 
   /** Checks, before anything changes, that a call can move on to `to` (redirect, blind transfer). */
@@ -540,6 +553,12 @@ export class Cluster {
     const controller = this.connectionOf(call, dn);
     if (controller.state !== "ESTABLISHED") throw new SwitchFault("InvalidStateException", `call ${callId} is not established at DN ${dn}`);
     this.requireOnward(call, to);
+    // a busy destination, here or over the trunk, fails the transfer and the call stays (JDG above);
+    // ResourceUnavailableException "busy": jtapi-fidelity B.1 (2), and (3) step 5 "a busy trunk gives 231 at once" [I]
+    const kind = this.classify(to);
+    if (kind === "local" ? this.busyAt(to) : kind === "trunk" && this.network.busyOverTrunk(this.name, to)) {
+      throw new SwitchFault("ResourceUnavailableException", `destination ${to} is busy: the call stays at DN ${dn}`);
+    }
     this.publish(this.dropEvents(call, controller, JtapiCause.NORMAL), this.localAddresses(call));
     call.connections = call.connections.filter((c) => c !== controller);
     call.callingAddress = this.config.transferCallerId === "transferrer" ? dn : (call.connections[0]?.address ?? call.callingAddress);

@@ -42,6 +42,12 @@ export class Network implements NetworkPort {
     return this.clusters.get(owner)!.acceptFromTrunk({ cluster: fromCluster, callId: nearCallId }, from, to);
   }
 
+  busyOverTrunk(fromCluster: string, to: string): boolean {
+    const owner = this.ownerOf(to);
+    if (!owner || !this.trunks.has(`${fromCluster}|${owner}`)) return false;
+    return this.clusters.get(owner)!.busyAt(to);
+  }
+
   peerAnswered(peer: { cluster: string; callId: string }): void {
     this.clusters.get(peer.cluster)?.farAnswered(peer.callId);
   }
