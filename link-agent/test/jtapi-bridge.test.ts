@@ -19,6 +19,10 @@ async function connected(b: RunningBridge): Promise<BridgeConnection> {
   expect(await c.hello()).toMatchObject({ type: "welcome", protocol: 1, cluster: "fakecluster", provider: "IN_SERVICE" });
   const snap = await c.request({ op: "snapshot" });
   expect(snap.ok).toBe(true);
+  // the first snapshot registers the CTI ports and route points: their in-service events come after it, before any step of a test
+  for (const a of Snapshot.parse(snap.result).addresses.filter((x) => !x.inService)) {
+    await c.waitForEvent(0, (e) => e.id === "CiscoAddrInServiceEv" && e.address === a.address, `${a.address} in service`);
+  }
   return c;
 }
 
