@@ -169,6 +169,43 @@ describe("F2: cross-cluster supervisor monitoring", () => {
     for (const s of [sup, agent, remote]) await s.close();
   });
 
+  it("nothing arrives at site-b within remote-observe-timeout: EventRemoteConnectionFailed 1013; a late arrival is an ordinary call", async () => {
+    // the window is the destination site's option; site-b's agent is frozen (alive socket, no traffic) so
+    // that its switch has the call but the control plane does not hear of it in time
+    const options = (body: Record<string, string>) => fetch(`${stack.api}/v1/sites/site-b/options/TServer`, { method: "PUT", headers: { authorization: `Bearer ${stack.keys.config}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    expect((await options({ "remote-observe-timeout": "1" })).status).toBe(200);
+    const sup = await ClientSession.open(stack.client());
+    const agent = await ClientSession.open(stack.client());
+    const remote = await ClientSession.open(stack.client());
+    await sup.register("site-a", "1901");
+    await agent.register("site-a", "1003");
+    await remote.register("site-b", "2003");
+    await sup.request("site-a", { request: "RequestMonitorNextCall", thisDN: "1901", otherDN: "1003" });
+    const C1 = await customerCallsAgent(agent);
+    await sup.waitFor((e) => e.event === "EventEstablished" && e.thisDN === "1901", "EventEstablished at the CTI port");
+    const siteB = stack.agents["site-b"]!;
+    siteB.proc.kill("SIGSTOP");
+    try {
+      const moved = await sup.request("site-a", { request: "RequestSingleStepTransfer", thisDN: "1901", connID: C1, otherDN: "2003", location: "site-b", extensions: REMOTE_OBSERVE });
+      expect(moved.event).toMatchObject({ event: "EventReleased", connID: C1, thisDN: "1901", callState: 1, thirdPartyDN: "2003" });
+      expect(await sup.waitFor((e) => e.event === "EventRemoteConnectionFailed", "EventRemoteConnectionFailed")).toMatchObject({
+        thisDN: "1901", otherDN: "2003", location: "site-b", errorCode: 1013, errorMessage: expect.stringContaining("remote-observe-timeout"),
+      });
+    } finally {
+      siteB.proc.kill("SIGCONT");
+    }
+    // the call reaches 2003's clients once site-b's agent runs again: an ordinary call, not an observer's leg
+    const ringing = await remote.waitFor((e) => e.event === "EventRinging" && e.thisDN === "2003", "the late EventRinging at 2003");
+    expect(ringing.thisDNRole).not.toBe(10);
+    expect(ringing.extensions?.["GCTI-REMOTE-OBSERVE"]).toBeUndefined();
+    expect(sup.events.some((e) => e.event === "EventRemoteConnectionSuccess")).toBe(false);
+    expect((await options({})).status).toBe(200);
+    await sim("site-a", "/devices/1001/hangup");
+    await remote.waitFor((e) => e.event === "EventReleased" && e.thisDN === "2003", "EventReleased at 2003");
+    await agent.waitFor((e) => e.event === "EventReleased", "EventReleased at the agent");
+    for (const s of [sup, agent, remote]) await s.close();
+  });
+
   it("the monitored call's user data goes with the monitor call to site-b; the remote supervisor hanging up first gives the agent EventPartyDeleted", async () => {
     const sup = await ClientSession.open(stack.client());
     const agent = await ClientSession.open(stack.client());
