@@ -278,14 +278,18 @@ export class Cluster {
     this.clear(call, JtapiCause.DEST_NOT_OBTAINABLE, wait.routePoint);
   }
 
-  /** An offer of `call` to this device would fail busy (out of service, an unextended remote terminal, busy trigger reached). */
+  /**
+   * An offer of `call` to this device would fail busy: out of service, an unextended remote terminal
+   * (JDG "CTI Ports / CTI RoutePoints / CTI Remote Device for JTAPI"; jtapi-fidelity B.2 (1)), or the line's
+   * busy trigger reached (UCM line setting; jtapi-fidelity A9). The offer then ends as JDG Table 8's busy case.
+   */
   private lineBusy(dev: Device, call?: Call): boolean {
     return !dev.inService ||
       (dev.config.kind === "remoteTerminal" && !dev.activeRemoteDestination && !dev.config.routeToAllWhenNotConnected) ||
       this.callsOf(dev.config.dn).filter((c) => c !== call).length >= dev.config.busyTrigger;
   }
 
-  /** Would a call offered to local `dn` (from another cluster) fail busy now? An in-service route point never does. */
+  /** Would a call offered to local `dn` (from another cluster) fail busy now? An in-service route point never does (it is offered the call: JDG p.218). */
   busyAt(dn: string): boolean {
     const dev = this.devices.get(dn);
     if (!dev || (dev.config.kind === "routePoint" && dev.inService)) return false;
@@ -553,8 +557,10 @@ export class Cluster {
     const controller = this.connectionOf(call, dn);
     if (controller.state !== "ESTABLISHED") throw new SwitchFault("InvalidStateException", `call ${callId} is not established at DN ${dn}`);
     this.requireOnward(call, to);
-    // a busy destination, here or over the trunk, fails the transfer and the call stays (JDG above);
-    // ResourceUnavailableException "busy": jtapi-fidelity B.1 (2), and (3) step 5 "a busy trunk gives 231 at once" [I]
+    // a busy destination, here or over the trunk, fails the transfer before any event and the call stays
+    // (JDG "Single Step Transfer": CallControlCall.transfer(String) throws; nothing changed). The exception is
+    // ResourceUnavailableException "busy" (jtapi-fidelity B.1 (2) op table; (3) step 5 "a busy trunk gives
+    // 231 at once") [I: UCM's behaviour to a busy blind-transfer target is to be confirmed on a lab cluster]
     const kind = this.classify(to);
     if (kind === "local" ? this.busyAt(to) : kind === "trunk" && this.network.busyOverTrunk(this.name, to)) {
       throw new SwitchFault("ResourceUnavailableException", `destination ${to} is busy: the call stays at DN ${dn}`);

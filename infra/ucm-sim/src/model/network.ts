@@ -42,6 +42,7 @@ export class Network implements NetworkPort {
     return this.clusters.get(owner)!.acceptFromTrunk({ cluster: fromCluster, callId: nearCallId }, from, to);
   }
 
+  /** The far cluster's own busy verdict (Cluster.busyAt), asked before a single-step transfer over the trunk (JDG "Single Step Transfer"; jtapi-fidelity B.1 (3) step 5). */
   busyOverTrunk(fromCluster: string, to: string): boolean {
     const owner = this.ownerOf(to);
     if (!owner || !this.trunks.has(`${fromCluster}|${owner}`)) return false;
