@@ -12,6 +12,8 @@ afterAll(async () => { await stack?.stop(); });
 
 const sim = (site: string, path: string, body?: unknown) => stack.simControl("POST", `/clusters/${site}${path}`, body);
 const REMOTE_OBSERVE = { "GCTI-REMOTE-OBSERVE": "true" };
+/** PUT a site's TServer options with the config key ({} restores the defaults). */
+const tserverOptions = (site: string, body: Record<string, string>) => fetch(`${stack.api}/v1/sites/${site}/options/TServer`, { method: "PUT", headers: { authorization: `Bearer ${stack.keys.config}`, "content-type": "application/json" }, body: JSON.stringify(body) });
 const since = (s: ClientSession, n: number) => s.events.slice(n);
 const after = (s: ClientSession, n: number, name: string, dn?: string) =>
   s.waitFor((e) => s.events.indexOf(e) >= n && e.event === name && (!dn || e.thisDN === dn), `${name}${dn ? ` on ${dn}` : ""}`);
@@ -116,8 +118,7 @@ describe("F2: cross-cluster supervisor monitoring", () => {
   });
 
   it("releases a monitor call left at the CTI port after cti-port-release-timeout", async () => {
-    const config = (section: string, body: Record<string, string>) => fetch(`${stack.api}/v1/sites/site-a/options/${section}`, { method: "PUT", headers: { authorization: `Bearer ${stack.keys.config}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-    expect((await config("TServer", { "cti-port-release-timeout": "1" })).status).toBe(200);
+    expect((await tserverOptions("site-a", { "cti-port-release-timeout": "1" })).status).toBe(200);
     const sup = await ClientSession.open(stack.client());
     const agent = await ClientSession.open(stack.client());
     await sup.register("site-a", "1901");
@@ -127,7 +128,7 @@ describe("F2: cross-cluster supervisor monitoring", () => {
     const released = await sup.waitFor((e) => e.event === "EventReleased" && e.thisDN === "1901", "the T-Server releases the CTI port's call");
     expect(released).toMatchObject({ connID: C1, thisDN: "1901", thisDNRole: 10, callState: 0 });
     expect(await agent.waitFor((e) => e.event === "EventPartyDeleted", "EventPartyDeleted at the agent")).toMatchObject({ connID: C1, otherDN: "1901", otherDNRole: 8 });
-    expect((await config("TServer", {})).status).toBe(200);
+    expect((await tserverOptions("site-a", {})).status).toBe(200);
     await sim("site-a", "/devices/1001/hangup");
     await agent.waitFor((e) => e.event === "EventReleased", "EventReleased at the agent");
     for (const s of [sup, agent]) await s.close();
@@ -172,8 +173,7 @@ describe("F2: cross-cluster supervisor monitoring", () => {
   it("nothing arrives at site-b within remote-observe-timeout: EventRemoteConnectionFailed 1013; a late arrival is an ordinary call", async () => {
     // the window is the destination site's option; site-b's agent is frozen (alive socket, no traffic) so
     // that its switch has the call but the control plane does not hear of it in time
-    const options = (body: Record<string, string>) => fetch(`${stack.api}/v1/sites/site-b/options/TServer`, { method: "PUT", headers: { authorization: `Bearer ${stack.keys.config}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-    expect((await options({ "remote-observe-timeout": "1" })).status).toBe(200);
+    expect((await tserverOptions("site-b", { "remote-observe-timeout": "1" })).status).toBe(200);
     const sup = await ClientSession.open(stack.client());
     const agent = await ClientSession.open(stack.client());
     const remote = await ClientSession.open(stack.client());
@@ -199,7 +199,7 @@ describe("F2: cross-cluster supervisor monitoring", () => {
     expect(ringing.thisDNRole).not.toBe(10);
     expect(ringing.extensions?.["GCTI-REMOTE-OBSERVE"]).toBeUndefined();
     expect(sup.events.some((e) => e.event === "EventRemoteConnectionSuccess")).toBe(false);
-    expect((await options({})).status).toBe(200);
+    expect((await tserverOptions("site-b", {})).status).toBe(200);
     await sim("site-a", "/devices/1001/hangup");
     await remote.waitFor((e) => e.event === "EventReleased" && e.thisDN === "2003", "EventReleased at 2003");
     await agent.waitFor((e) => e.event === "EventReleased", "EventReleased at the agent");
